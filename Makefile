@@ -1,0 +1,62 @@
+# ShopStream Stack — one entry point for users and CI.
+#   make run    set up .venv (core pipeline + dbt) and run the whole local road at SF1
+#   make test   set up everything (infra, airflow, dashboard, dev tools) and run the test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+# Never download a Python: use the one on this machine.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+SCALE ?= 1
+SEED ?= 42
+STACK ?= dev
+
+.PHONY: help run test lint bench airflow dashboard docs clean reset install-core install-all
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install-core: $(UV) ## install the core pipeline and dbt into .venv
+	@$(UV) sync --frozen --inexact --quiet
+
+install-all: $(UV) ## install every part (cloud, infra, airflow, dashboard, dev) into .venv
+	@$(UV) sync --frozen --all-extras --all-groups --quiet
+
+run: install-core ## run the whole local road: up → generate → extract → load → dbt build → summary
+	@$(BIN)/shopstream run --stack $(STACK) --scale $(SCALE) --seed $(SEED)
+
+test: install-all ## run the whole test suite (real PostgreSQL, DuckDB, dbt, Airflow, moto, Chromium)
+	@$(BIN)/ruff check .
+	@$(BIN)/pytest
+
+lint: install-all ## ruff
+	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: install-all ## benchmarks at SF 1, 10, 100 against the course's baseline → docs/BENCHMARKS.md
+	@$(BIN)/python -m bench
+
+airflow: install-all ## start Airflow on 127.0.0.1 with this repo's dags/
+	@$(BIN)/shopstream airflow --stack $(STACK)
+
+dashboard: install-all ## serve the BI dashboard on 127.0.0.1
+	@$(BIN)/shopstream dashboard --stack $(STACK)
+
+docs: install-core ## generate the dbt docs site
+	@$(BIN)/shopstream docs --stack $(STACK)
+
+reset: ## stop the local stack and delete its data (.shopstream/$(STACK))
+	@if [ -x $(BIN)/shopstream ]; then $(BIN)/shopstream down --stack $(STACK) --purge; else rm -rf .shopstream/$(STACK); fi
+
+clean: ## remove the virtual environments and caches (keeps data)
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache dbt/target dbt/logs

@@ -1,0 +1,60 @@
+"""The naming module: one stack name → every name, valid for each service, disjoint across stacks."""
+
+import re
+
+import pytest
+
+from pipeline.errors import ShopstreamError
+from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, StackNames, validate_stack
+
+
+def all_names(names: StackNames) -> set[str]:
+    flat = {
+        names.postgres_database,
+        names.postgres_owner_role,
+        names.postgres_extractor_role,
+        names.bucket,
+        names.iam_user,
+        names.iam_role,
+        names.database,
+        names.role,
+        names.resource_monitor,
+        names.storage_integration,
+        names.stage,
+        names.parquet_format,
+        names.csv_format,
+        names.duckdb_file,
+    }
+    return flat | set(names.warehouses.values())
+
+
+def test_two_stacks_share_no_name():
+    assert all_names(StackNames("alice")).isdisjoint(all_names(StackNames("bob")))
+
+
+def test_hyphenated_stack_is_valid_everywhere():
+    names = StackNames("team-7")
+    assert names.database == "SHOPSTREAM_TEAM_7"
+    assert names.postgres_database == "shopstream_team_7"
+    assert names.bucket == "shopstream-team-7-lake"
+    assert re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", names.bucket)
+    assert len(names.iam_role) <= 64
+    assert names.warehouses == {
+        "loading": "SHOPSTREAM_TEAM_7_LOADING",
+        "transform": "SHOPSTREAM_TEAM_7_TRANSFORM",
+        "bi": "SHOPSTREAM_TEAM_7_BI",
+    }
+
+
+@pytest.mark.parametrize("bad", ["", "Alice", "7up", "a_b", "a--b", "a-", "x" * 25, "../etc"])
+def test_invalid_stack_names_are_refused_with_advice(bad):
+    with pytest.raises(ShopstreamError, match="invalid stack name"):
+        validate_stack(bad)
+
+
+def test_lake_layout_keeps_the_course_prefixes_and_stage_paths_are_relative_to_raw():
+    assert set(LAKE_PREFIXES) == set(SOURCE_TABLES)
+    assert StackNames.lake_partition("orders", "2026-01-31") == "raw/postgres/orders/dt=2026-01-31"
+    assert StackNames.lake_partition("crm_contacts", "2026-01-31") == "raw/crm/dt=2026-01-31"
+    assert StackNames.stage_path("events", "2026-01-31") == "events/dt=2026-01-31"
+    assert StackNames("bob").stage == "SHOPSTREAM_BOB.RAW.LAKE_STAGE"
