@@ -1,0 +1,66 @@
+"""ShopStream BI: the entry point Streamlit runs (`shopstream dashboard --stack NAME`).
+
+It draws the navigation and the shared filters, checks that the stack's marts exist, then runs the chosen page.
+The stack comes from $SHOPSTREAM_STACK (and $SHOPSTREAM_OUTPUTS for a cloud stack), set by the CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts only this folder on sys.path; the pages import `dashboard` and `pipeline`.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import data, filters  # noqa: E402
+from pipeline.errors import ShopstreamError  # noqa: E402
+
+PAGES = [
+    st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    st.Page("views/products.py", title="Products", icon=":material/inventory_2:"),
+    st.Page("views/customers.py", title="Customers", icon=":material/group:"),
+    st.Page("views/funnel.py", title="Funnel", icon=":material/filter_alt:"),
+]
+
+
+def show_no_marts(source: data.MartsSource, missing: list[str]) -> None:
+    st.title("ShopStream BI")
+    everything = len(missing) == len(data.REQUIRED_MARTS)
+    st.warning(
+        f"**The marts of stack `{source.stack}` do not exist yet**"
+        + ("" if everything else f" (missing: {', '.join(missing)})")
+        + f".\n\nBuild them with `shopstream run --stack {source.stack}` (the whole road: source → lake → "
+        "warehouse → dbt), then check again.",
+        icon=":material/construction:",
+    )
+    if st.button("Check again"):
+        data.missing_marts.clear()
+        st.rerun()
+
+
+def main() -> None:
+    st.set_page_config(page_title="ShopStream BI", page_icon=":material/storefront:", layout="wide")
+    page = st.navigation(PAGES)
+    try:
+        source = data.source_from_env()
+        missing = data.missing_marts(source)
+        if missing:
+            show_no_marts(source, missing)
+            return
+        first, last, countries = data.filter_options(source)
+        if first is None:
+            st.info(f"Stack `{source.stack}` has no completed sales yet: nothing to show.")
+            return
+        filters.sidebar(source, first, last, countries)
+        page.run()
+    except data.WarehouseBusy as exc:
+        st.warning(f"{exc}: reload the page in a moment.", icon=":material/hourglass_top:")
+    except ShopstreamError as exc:
+        st.error(str(exc))
+
+
+main()

@@ -1,0 +1,48 @@
+-- Customers with at least one completed order: lifetime value, RFM scores and segment, churn risk.
+-- Recency is measured in days from as_of_date (see int_as_of_date), never from the wall clock.
+with customers as (
+    select * from {{ ref('dim_customers') }}
+    where completed_orders > 0
+),
+
+scored as (
+    select
+        *,
+        -- NTILE(5): 5 is best. Ties are broken by customer key so scores are stable between runs.
+        ntile(5) over (order by days_since_last_order desc, customer_key) as recency_score,
+        ntile(5) over (order by completed_orders, customer_key) as frequency_score,
+        ntile(5) over (order by lifetime_value, customer_key) as monetary_score
+    from customers
+)
+
+select
+    customer_key,
+    full_name as customer_name,
+    email,
+    country_code,
+    customer_segment,
+    customer_status,
+    first_order_date,
+    last_order_date,
+    days_since_last_order as recency_days,
+    completed_orders as total_orders,
+    lifetime_value,
+    avg_order_value,
+    recency_score,
+    frequency_score,
+    monetary_score,
+    recency_score + frequency_score + monetary_score as rfm_score,
+    case
+        when recency_score >= 4 and frequency_score >= 4 and monetary_score >= 4 then 'Champions'
+        when recency_score >= 3 and frequency_score >= 3 then 'Loyal'
+        when recency_score >= 3 then 'Potential'
+        when frequency_score >= 3 then 'At risk'
+        when recency_score = 2 then 'Hibernating'
+        else 'Lost'
+    end as rfm_segment,
+    case
+        when days_since_last_order > 180 then 'High'
+        when days_since_last_order > 90 then 'Medium'
+        else 'Low'
+    end as churn_risk
+from scored

@@ -1,0 +1,16 @@
+with latest as (
+    {{ latest_version(source('raw', 'crm_contacts')) }}
+)
+
+select
+    cast(id as integer) as contact_id,
+    lower(trim(email)) as email,
+    trim(first_name) as first_name,
+    trim(last_name) as last_name,
+    lower(trim(source)) as acquisition_source,
+    campaign_id,
+    cast(created_at as timestamp) as contacted_at,
+    cast(converted as boolean) as is_converted,
+    cast(converted_at as timestamp) as converted_at,
+    cast(_loaded_at as timestamp) as loaded_at
+from latest

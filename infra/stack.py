@@ -1,0 +1,55 @@
+"""Assemble one stack from its components and return its outputs (the `StackOutputs` contract)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_snowflake as snowflake
+
+from infra.integration import LakeIntegration
+from infra.lake import Lake, PipelineIdentity
+from infra.source import Source
+from infra.stack_config import load_config
+from infra.warehouse import Warehouse
+from pipeline.naming import PROJECT, StackNames
+
+
+def build(stack: str | None = None) -> dict[str, pulumi.Input]:
+    """Declare every resource of `stack` (default: the current Pulumi stack) and return the outputs to export."""
+    stack = stack or pulumi.get_stack()
+    config = load_config(stack)
+    names = StackNames(stack, org=config.org)
+    tags = {"project": PROJECT, "stack": stack, "owner": config.owner}
+
+    lake = Lake("lake", names, tags)
+    identity = PipelineIdentity("pipeline", names, lake.bucket, tags)
+    warehouse = Warehouse("warehouse", names, config.credit_quota, config.snowflake_user)
+    integration = LakeIntegration("lake-integration", names, lake.bucket, warehouse, tags)
+
+    raw = warehouse.schemas["RAW"]
+    outputs: dict[str, pulumi.Input] = {
+        "stack": stack,
+        "lake_bucket": lake.bucket.bucket,
+        "lake_uri": lake.uri,
+        "aws_region": aws.get_region_output().region,
+        "pipeline_access_key_id": identity.access_key_id,
+        "pipeline_secret_access_key": identity.secret_access_key,
+        "snowflake_account": config.snowflake_account,
+        "snowflake_database": warehouse.database.name,
+        "snowflake_schemas": {schema.lower(): resource.name for schema, resource in warehouse.schemas.items()},
+        "snowflake_warehouses": {purpose: resource.name for purpose, resource in warehouse.warehouses.items()},
+        "snowflake_role": warehouse.role.name,
+        "snowflake_stage": _qualified(warehouse, raw, integration.stage.name),
+        "snowflake_parquet_format": _qualified(warehouse, raw, integration.parquet_format.name),
+        "snowflake_csv_format": _qualified(warehouse, raw, integration.csv_format.name),
+    }
+    if config.postgres is not None:
+        source = Source("source", names, config.postgres)
+        outputs["postgres_dsn"] = source.owner_dsn
+        outputs["postgres_extractor_dsn"] = source.extractor_dsn
+    return outputs
+
+
+def _qualified(warehouse: Warehouse, schema: snowflake.Schema, name: pulumi.Output[str]) -> pulumi.Output[str]:
+    """DATABASE.SCHEMA.OBJECT, unquoted, as the pipeline writes it in SQL."""
+    return pulumi.Output.concat(warehouse.database.name, ".", schema.name, ".", name)

@@ -1,0 +1,377 @@
+"""`shopstream`: the command line of the whole road (PostgreSQL → lake → warehouse → dbt → BI).
+
+Every command takes `--stack NAME` (default `dev`, or $SHOPSTREAM_STACK) and `--outputs FILE` (a cloud stack's
+Pulumi outputs). Errors a user can act on print as one red line on stderr with a non-zero exit code; set
+SHOPSTREAM_DEBUG=1 to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.errors import ShopstreamError
+from pipeline.naming import SOURCE_TABLES
+from pipeline.settings import Settings, resolve_settings
+
+ENV_STACK = "SHOPSTREAM_STACK"
+ENV_DEBUG = "SHOPSTREAM_DEBUG"
+IN_USE_MESSAGE = "warehouse is in use by another process (close the dashboard or Airflow task)"
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+app = typer.Typer(
+    name="shopstream",
+    help="ShopStream Stack: PostgreSQL → Parquet lake → warehouse → dbt → BI, locally or on a cloud stack.",
+    epilog="Start here: [bold]shopstream run[/] (the whole local road at SF1), then [bold]shopstream status[/].",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+bi_app = typer.Typer(help="Business-intelligence helpers (Power BI connection files).", no_args_is_help=True)
+app.add_typer(bi_app, name="bi")
+
+Stack = Annotated[
+    str,
+    typer.Option("--stack", envvar=ENV_STACK, help="Stack name: `dev`, a local stack from `up`, or a cloud stack."),
+]
+Outputs = Annotated[
+    Path | None,
+    typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs (use a cloud stack without Pulumi)."),
+]
+DateOption = Annotated[str | None, typer.Option("--date", help="Extraction date YYYY-MM-DD (default: today, UTC).")]
+
+
+# -- errors: one line, no traceback ------------------------------------------------------------------------------
+def _one_line(exc: BaseException) -> tuple[str, int] | None:
+    """The message and exit code for errors a user can act on; None for real bugs."""
+    if isinstance(exc, ShopstreamError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "disk full: free some space and rerun", 1
+    if type(exc).__module__.startswith("duckdb") and "lock" in str(exc).lower():
+        return IN_USE_MESSAGE, 1
+    return None
+
+
+def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            err.print("[red]interrupted[/]", soft_wrap=True)
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get(ENV_DEBUG) == "1":
+                raise
+            known = _one_line(exc)
+            message, code = known or (f"unexpected {type(exc).__name__}: {exc} (set {ENV_DEBUG}=1 for details)", 1)
+            err.print(f"[red]error:[/] {' '.join(message.split())}", soft_wrap=True, markup=True)
+            raise typer.Exit(code) from None
+
+    return wrapper
+
+
+def _settings(stack: str, outputs: Path | None, *, create: bool = False) -> Settings:
+    return resolve_settings(stack, outputs, create=create)
+
+
+class StepProgress:
+    """One rich progress bar per step, fed by the pipeline's (what, done, total) callbacks."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> StepProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        step = what.split()[0]
+        size = total if total > 0 else None  # unknown size: a pulsing bar
+        if step not in self._tasks:
+            self._tasks[step] = self._progress.add_task(what, total=size)
+        self._progress.update(self._tasks[step], description=what, completed=done, total=size)
+
+
+# -- commands ------------------------------------------------------------------------------------------------------
+@app.command(epilog="Examples:\n\n  shopstream up\n\n  shopstream up --stack alice (a second local stack)")
+@friendly_errors
+def up(stack: Stack = "dev", outputs: Outputs = None) -> None:
+    """Start the stack's source PostgreSQL (creating a new local stack if needed) and its schema."""
+    from pipeline import source
+    from pipeline.source.database import describe
+
+    settings = _settings(stack, outputs, create=True)
+    dsn = source.up(settings)
+    out.print(f"[green]✓[/] stack [bold]{stack}[/] source ready at {describe(dsn)} (data in {settings.home})")
+
+
+@app.command(epilog="Examples:\n\n  shopstream down\n\n  shopstream down --purge (also delete its data)")
+@friendly_errors
+def down(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Also delete the stack folder: data, local lake, DuckDB.")
+    ] = False,
+) -> None:
+    """Stop the stack's embedded PostgreSQL; --purge also deletes everything the local stack stored."""
+    from pipeline import source
+
+    settings = _settings(stack, outputs)
+    source.down(settings, purge=purge)
+    out.print(f"[green]✓[/] stack [bold]{stack}[/] stopped" + (f", {settings.home} deleted" if purge else ""))
+
+
+@app.command(epilog="Examples:\n\n  shopstream generate\n\n  shopstream generate --scale 0.1 --seed 7")
+@friendly_errors
+def generate(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    scale: Annotated[float, typer.Option("--scale", help="Scale factor: SF1 ≈ the course's demo volume.")] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 42,
+) -> None:
+    """Fill the source with demo data (users, products, orders, items, events, CRM contacts)."""
+    from pipeline import source
+    from pipeline.generate import generate as generate_data
+
+    _check_scale(scale)
+    settings = _settings(stack, outputs)
+    with StepProgress() as progress:
+        rows = generate_data(source.source_dsn(settings), scale=scale, seed=seed, progress=progress)
+    out.print(f"[green]✓[/] generated {sum(rows.values()):,} rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
+
+
+@app.command(epilog="Examples:\n\n  shopstream extract\n\n  shopstream extract --date 2026-11-24")
+@friendly_errors
+def extract(stack: Stack = "dev", outputs: Outputs = None, date: DateOption = None) -> None:
+    """Snapshot the six source tables into the lake as Parquet (one partition per date, plus a manifest)."""
+    from pipeline.extract import extract as extract_tables
+    from pipeline.extract import validate_date
+
+    extract_date = validate_date(date)
+    settings = _settings(stack, outputs)
+    with StepProgress() as progress:
+        report = extract_tables(settings, extract_date, progress)
+    out.print(
+        f"[green]✓[/] extracted {report.total_rows:,} rows for {report.extract_date} into {report.lake_uri} "
+        f"in {report.seconds:.1f}s ({report.total_rows / max(report.seconds, 1e-9):,.0f} rows/s)",
+        soft_wrap=True,
+    )
+
+
+@app.command(epilog="Examples:\n\n  shopstream load\n\n  shopstream load --date 2026-11-24")
+@friendly_errors
+def load(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="Load one date (default: every file not loaded yet).")
+    ] = None,
+) -> None:
+    """Load lake files into the warehouse's RAW schema; files already loaded are skipped, bad files quarantined."""
+    from pipeline.extract import validate_date
+    from pipeline.load import load as load_files
+
+    extract_date = validate_date(date) if date else None
+    settings = _settings(stack, outputs)
+    with StepProgress() as progress:
+        report = load_files(settings, extract_date, progress)
+    _print_load(report)
+
+
+@app.command(epilog="Examples:\n\n  shopstream transform\n\n  shopstream transform --stack alice")
+@friendly_errors
+def transform(stack: Stack = "dev", outputs: Outputs = None) -> None:
+    """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
+    from pipeline.run import SKIP_TRANSFORM, describe_transform, transform_available
+    from pipeline.run import transform as run_transform
+
+    settings = _settings(stack, outputs)
+    if not transform_available():
+        out.print(f"[yellow]{SKIP_TRANSFORM}[/]")
+        return
+    report = run_transform(settings)
+    out.print(f"[green]✓[/] {describe_transform(report)}")
+
+
+@app.command(epilog="Example:\n\n  shopstream docs (then open the printed index.html)")
+@friendly_errors
+def docs(stack: Stack = "dev", outputs: Outputs = None) -> None:
+    """Generate the dbt documentation site (lineage of every model)."""
+    from pipeline.transform import docs as dbt_docs
+
+    result = dbt_docs(_settings(stack, outputs))
+    out.print(f"[green]✓[/] dbt docs generated{f': {result}' if result else ''}")
+
+
+@app.command(
+    epilog="Examples:\n\n  shopstream run\n\n  shopstream run --scale 0.1 --seed 7\n\n  "
+    "shopstream run --stack alice --date 2026-11-24\n\n  SHOPSTREAM_LAKE_URI=s3://bucket shopstream run"
+)
+@friendly_errors
+def run(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    scale: Annotated[
+        float, typer.Option("--scale", help="Scale factor of generated data (if the source is empty).")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of generated data.")] = 42,
+    date: DateOption = None,
+) -> None:
+    """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
+    from pipeline.extract import validate_date
+    from pipeline.run import run_all
+
+    _check_scale(scale)
+    extract_date = validate_date(date)
+    settings = _settings(stack, outputs, create=True)
+    with StepProgress() as progress:
+        summary = run_all(
+            settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{m}[/]")
+        )
+    _print_steps(summary)
+    if summary.load is not None and summary.load.quarantined:
+        _print_load(summary.load)
+    if summary.transform is not None:
+        _print_transform(summary.transform)
+    _print_status(summary.status)
+
+
+@app.command(epilog="Examples:\n\n  shopstream status\n\n  shopstream status --stack alice")
+@friendly_errors
+def status(stack: Stack = "dev", outputs: Outputs = None) -> None:
+    """Show what is where: source, lake, warehouse, and rows in each layer."""
+    from pipeline.run import stack_status
+
+    _print_status(stack_status(_settings(stack, outputs)))
+
+
+@app.command(epilog="Examples:\n\n  shopstream dashboard\n\n  shopstream dashboard --stack alice --port 8502")
+@friendly_errors
+def dashboard(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    port: Annotated[int, typer.Option("--port", min=1024, max=65535, help="TCP port on 127.0.0.1.")] = 8501,
+) -> None:
+    """Serve the BI dashboard (Streamlit) on the stack's marts at http://127.0.0.1:PORT until Ctrl+C."""
+    from dashboard.serve import check_can_serve, serve
+
+    settings = _settings(stack, outputs)
+    check_can_serve(port)
+    out.print(f"[green]✓[/] dashboard of stack [bold]{stack}[/] at http://127.0.0.1:{port} (Ctrl+C to stop)")
+    code = serve(settings, port, outputs)
+    if code:
+        raise typer.Exit(code)
+
+
+@bi_app.command("pbids", epilog="Examples:\n\n  shopstream bi pbids\n\n  shopstream bi pbids --out shopstream.pbids")
+@friendly_errors
+def bi_pbids(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Where to write the .pbids file.")] = None,
+) -> None:
+    """Write a Power BI connection file (.pbids) for the stack's warehouse."""
+    from pipeline.serve.pbids import write_pbids
+
+    settings = _settings(stack, outputs)
+    path = write_pbids(settings, out_file or Path(f"shopstream_{settings.stack}.pbids"))
+    out.print(f"[green]✓[/] wrote {path}: open it in Power BI Desktop")
+
+
+# -- rendering -----------------------------------------------------------------------------------------------------
+def _check_scale(scale: float) -> None:
+    if not scale > 0:
+        raise ShopstreamError(f"--scale must be positive (got {scale:g}); e.g. --scale 0.1 or --scale 1")
+
+
+def _print_load(report: Any) -> None:
+    out.print(
+        f"[green]✓[/] loaded {report.rows_loaded:,} rows from {report.files_loaded} files into {report.warehouse}; "
+        f"{report.files_skipped} already loaded, {len(report.quarantined)} quarantined",
+        soft_wrap=True,
+    )
+    for q in report.quarantined:
+        out.print(f"  [yellow]quarantined[/] {q.key} → {q.quarantined_as}: {q.reason}", soft_wrap=True)
+    for problem in report.bad_rows:
+        out.print(f"  [yellow]bad row[/] {problem}", soft_wrap=True)
+
+
+def _print_steps(summary: Any) -> None:
+    table = Table(title=f"Run {summary.extract_date}", title_justify="left")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    table.add_column("result")
+    for step in summary.steps:
+        table.add_row(step.name, f"{step.seconds:.1f}", step.detail)
+    table.add_row("[bold]total[/]", f"[bold]{summary.seconds:.1f}[/]", "")
+    out.print(table)
+
+
+def _print_transform(report: Any) -> None:
+    for failure in getattr(report, "failures", None) or []:
+        out.print(f"  [red]failed[/] {failure}", soft_wrap=True)
+
+
+def _print_status(status: Any) -> None:
+    wh = status.warehouse_rows
+    table = Table(title=f"Stack {status.stack} — rows per layer", title_justify="left")
+    table.add_column("table")
+    table.add_column("source", justify="right")
+    table.add_column(f"lake {status.lake_date or ''}".strip(), justify="right")
+    table.add_column("RAW", justify="right")
+
+    def cell(value: int | None) -> str:
+        return "—" if value is None else f"{value:,}"
+
+    for name in SOURCE_TABLES:
+        table.add_row(
+            name,
+            cell((status.source_rows or {}).get(name)),
+            cell((status.lake_rows or {}).get(name)),
+            cell(wh.get("RAW", {}).get(name)),
+        )
+    out.print(table)
+    models = [
+        (schema, name, rows) for schema in ("STAGING", "CORE", "MARTS") for name, rows in wh.get(schema, {}).items()
+    ]
+    if models:
+        model_table = Table(title="Models", title_justify="left")
+        for column in ("schema", "model", "rows"):
+            model_table.add_column(column, justify="right" if column == "rows" else "left")
+        for schema, name, rows in models:
+            model_table.add_row(schema, name, f"{rows:,}")
+        out.print(model_table)
+    out.print(f"source     {status.source}", soft_wrap=True)
+    out.print(f"lake       {status.lake_uri}", soft_wrap=True)
+    out.print(f"warehouse  {status.warehouse}", soft_wrap=True)
+    out.print(f"settings   {status.origin}", soft_wrap=True)
+    for note in status.notes:
+        out.print(f"[dim]{note}[/]", soft_wrap=True)

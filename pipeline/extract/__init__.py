@@ -1,0 +1,164 @@
+"""Extract: a full snapshot of each source table → one Parquet file per table in the lake, plus a manifest.
+
+Files land under `StackNames.lake_partition(table, date)/part-0000.parquet`, ordered by primary key and cast
+to the fixed schemas in `schemas.py`, so identical data gives identical bytes (and checksums). All tables are
+read in one REPEATABLE READ transaction: the six files are one consistent picture of the source. The
+manifest is written last; a partition without a manifest is an extraction that did not finish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import adbc_driver_postgresql.dbapi as adbc
+import pyarrow as pa
+
+from pipeline.errors import ShopstreamError
+from pipeline.extract.schemas import JSON_COLUMNS, TABLE_SCHEMAS, schema_as_json
+from pipeline.lake import Lake, WrittenFile
+from pipeline.naming import MANIFEST_PREFIX, SOURCE_TABLES, StackNames, partition_name
+from pipeline.settings import Settings
+from pipeline.source import source_dsn
+from pipeline.source.database import describe, open_connection
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+PART_NAME = "part-0000.parquet"
+
+
+@dataclass(frozen=True)
+class ExtractedTable:
+    table: str
+    key: str
+    rows: int
+    size: int
+    sha256: str
+    seconds: float
+
+
+@dataclass
+class ExtractReport:
+    extract_date: str
+    lake_uri: str
+    manifest_key: str = ""
+    tables: list[ExtractedTable] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(t.rows for t in self.tables)
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {t.table: t.rows for t in self.tables}
+
+
+def validate_date(value: str | None) -> str:
+    """An extraction date as YYYY-MM-DD (default: today, UTC); anything else is a one-line error."""
+    if value is None:
+        return datetime.now(UTC).date().isoformat()
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.isoformat() != value:
+        raise ShopstreamError(f"invalid date {value!r}: use YYYY-MM-DD, e.g. 2026-11-24")
+    return value
+
+
+def manifest_key(extract_date: str) -> str:
+    return f"{MANIFEST_PREFIX}/{partition_name(extract_date)}/manifest.json"
+
+
+def snapshot_query(table: str) -> str:
+    """SELECT of the table's columns in schema order; numerics and JSONB travel as text, then are cast."""
+    schema = TABLE_SCHEMAS[table]
+    columns = []
+    for f in schema:
+        as_text = pa.types.is_decimal(f.type) or f.name in JSON_COLUMNS.get(table, set())
+        columns.append(f'"{f.name}"::text AS "{f.name}"' if as_text else f'"{f.name}"')
+    return f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY "id"'
+
+
+def read_snapshot(cursor, table: str) -> pa.Table:
+    cursor.execute(snapshot_query(table))
+    raw = cursor.fetch_arrow_table()
+    schema = TABLE_SCHEMAS[table]
+    # Drop driver metadata and extension types, then cast to the fixed schema.
+    columns = [_storage(raw.column(i)).cast(f.type) for i, f in enumerate(schema)]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if isinstance(column.type, pa.ExtensionType):
+        return pa.chunked_array([chunk.storage for chunk in column.chunks], type=column.type.storage_type)
+    return column
+
+
+def extract(settings: Settings, extract_date: str | None = None, progress: Progress | None = None) -> ExtractReport:
+    """Snapshot the six source tables into the lake for `extract_date` and write the run's manifest."""
+    extract_date = validate_date(extract_date)
+    lake = Lake.from_settings(settings.lake)
+    report = ExtractReport(extract_date=extract_date, lake_uri=lake.uri)
+    started = time.perf_counter()
+    # Encoding and publishing one table's Parquet overlaps with fetching the next (pyarrow releases the GIL).
+    with _connect(source_dsn(settings)) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as writer:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        pending: list[tuple[str, str, int, float, Future[WrittenFile]]] = []
+        for done, table in enumerate(SOURCE_TABLES):
+            if progress:
+                progress(f"extract {table}", done, len(SOURCE_TABLES))
+            table_started = time.perf_counter()
+            try:
+                snapshot = read_snapshot(cursor, table)
+            except adbc.Error as exc:
+                raise ShopstreamError(f"cannot read source table {table}: {_first_line(exc)}") from exc
+            key = f"{StackNames.lake_partition(table, extract_date)}/{PART_NAME}"
+            published = writer.submit(lake.write_parquet, key, snapshot)
+            pending.append((table, key, snapshot.num_rows, table_started, published))
+        conn.rollback()  # read-only snapshot: nothing to commit
+        for table, key, rows, table_started, future in pending:
+            written = future.result()
+            seconds = time.perf_counter() - table_started
+            report.tables.append(ExtractedTable(table, key, rows, written.size, written.sha256, seconds))
+    if progress:
+        progress("extract done", len(SOURCE_TABLES), len(SOURCE_TABLES))
+    report.manifest_key = manifest_key(extract_date)
+    lake.write_json(report.manifest_key, _manifest(report))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _manifest(report: ExtractReport) -> dict:
+    return {
+        "extract_date": report.extract_date,
+        "extracted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": [
+            {
+                "table": t.table,
+                "key": t.key,
+                "rows": t.rows,
+                "bytes": t.size,
+                "sha256": t.sha256,
+                "schema": schema_as_json(TABLE_SCHEMAS[t.table]),
+            }
+            for t in report.tables
+        ],
+    }
+
+
+def _connect(dsn: str) -> adbc.Connection:
+    # psycopg first: it has a connect timeout and one-line errors that never show the password.
+    with open_connection(dsn):
+        pass
+    try:
+        return adbc.connect(dsn)
+    except adbc.Error as exc:
+        raise ShopstreamError(f"cannot open an Arrow connection to PostgreSQL at {describe(dsn)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return next(iter(str(exc).strip().splitlines()), type(exc).__name__)

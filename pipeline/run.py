@@ -1,0 +1,204 @@
+"""The whole local road in one call: up → generate (if empty) → extract → load → transform → summary.
+
+The CLI renders what these functions return; they print nothing themselves except through `log`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline import source
+from pipeline.errors import ShopstreamError
+from pipeline.extract import ExtractReport, extract, manifest_key, validate_date
+from pipeline.lake import Lake
+from pipeline.load import LoadReport, load
+from pipeline.naming import MANIFEST_PREFIX
+from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.source.database import describe
+
+if TYPE_CHECKING:  # the transform package (and dbt) is only imported when dbt runs
+    from pipeline.transform.report import TransformReport
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+Log = Callable[[str], None]
+
+DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml"
+SKIP_TRANSFORM = "dbt project not found, skipping transform"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    seconds: float
+    detail: str
+
+
+@dataclass
+class StackStatus:
+    """What is where, and how many rows each layer holds (None: that layer cannot be reached right now)."""
+
+    stack: str
+    origin: str
+    source: str  # host:port/database, never a password
+    lake_uri: str
+    warehouse: str  # DuckDB file or Snowflake database
+    source_rows: dict[str, int] | None = None
+    lake_date: str | None = None  # the most recent extraction with a manifest
+    lake_rows: dict[str, int] | None = None
+    warehouse_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # schema → relation → rows
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    extract_date: str
+    steps: list[StepResult] = field(default_factory=list)
+    extract: ExtractReport | None = None
+    load: LoadReport | None = None
+    transform: TransformReport | None = None  # None when dbt did not run
+    status: StackStatus | None = None
+
+    @property
+    def seconds(self) -> float:
+        return sum(step.seconds for step in self.steps)
+
+
+def generate_if_empty(
+    settings: Settings, dsn: str, scale: float, seed: int, progress: Progress | None = None
+) -> dict[str, int] | None:
+    """Fill an empty source with demo data; a source that already has data is left alone (None)."""
+    from pipeline.generate import generate, is_empty
+
+    if not is_empty(dsn):
+        return None
+
+    def table_progress(what: str, done: int, total: int) -> None:
+        if progress:
+            progress(f"generate {what}", done, total)
+
+    return generate(dsn, scale=scale, seed=seed, progress=table_progress)
+
+
+def transform_available() -> bool:
+    """True when the dbt project and its runner (`pipeline.transform.build`) are both there."""
+    if not DBT_PROJECT.exists():
+        return False
+    try:
+        from pipeline.transform import build  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def transform(settings: Settings, progress: Progress | None = None) -> TransformReport | None:
+    """`dbt build` of the project (None when the project or its runner is not there)."""
+    if not transform_available():
+        return None
+    from pipeline.transform import build
+
+    return build(settings, progress=progress)
+
+
+def run_all(
+    settings: Settings,
+    scale: float = 1.0,
+    seed: int = 42,
+    extract_date: str | None = None,
+    progress: Progress | None = None,
+    log: Log = print,
+) -> RunSummary:
+    """Run the whole road once and return what each step did. Safe to rerun: nothing is duplicated."""
+    summary = RunSummary(extract_date=validate_date(extract_date))
+
+    def step(name: str, action: Callable[[], Any], describe_result: Callable[[Any], str]) -> Any:
+        started = time.perf_counter()
+        result = action()
+        summary.steps.append(StepResult(name, time.perf_counter() - started, describe_result(result)))
+        return result
+
+    dsn = step("up", lambda: source.up(settings), lambda d: f"source ready at {describe(d)}")
+    step(
+        "generate",
+        lambda: generate_if_empty(settings, dsn, scale, seed, progress),
+        lambda rows: (
+            "source already has data, kept it" if rows is None else f"{sum(rows.values()):,} rows (SF {scale})"
+        ),
+    )
+    summary.extract = step(
+        "extract",
+        lambda: extract(settings, summary.extract_date, progress),
+        lambda r: f"{r.total_rows:,} rows → {len(r.tables)} files in {r.lake_uri}",
+    )
+    summary.load = step(
+        "load",
+        lambda: load(settings, summary.extract_date, progress),
+        lambda r: (
+            f"{r.rows_loaded:,} rows from {r.files_loaded} files, {r.files_skipped} already loaded"
+            + (f", {len(r.quarantined)} quarantined" if r.quarantined else "")
+        ),
+    )
+    if transform_available():
+        summary.transform = step("transform", lambda: transform(settings, progress), describe_transform)
+    else:
+        log(SKIP_TRANSFORM)
+    summary.status = stack_status(settings)
+    return summary
+
+
+def describe_transform(report: TransformReport) -> str:
+    """One line about a dbt build: models built and data/unit tests passed, warned or failed."""
+    line = f"{report.models_built} models built, {report.tests_passed} tests passed"
+    if report.tests_warned:
+        line += f", {report.tests_warned} warned"
+    if report.failed:
+        line += f", {report.failed} failed"
+    return line
+
+
+def stack_status(settings: Settings) -> StackStatus:
+    """Where each layer lives and how many rows it holds, without starting or changing anything."""
+    status = StackStatus(
+        stack=settings.stack,
+        origin=settings.origin,
+        source="(not running)",
+        lake_uri=settings.lake.uri,
+        warehouse=_warehouse_location(settings),
+    )
+    try:
+        dsn = source.source_dsn(settings)
+        status.source = describe(dsn)
+        status.source_rows = source.table_counts(dsn)
+    except ShopstreamError as exc:  # a stopped source is a normal state for `status`
+        status.notes.append(f"source: {exc}")
+    try:
+        status.lake_date, status.lake_rows = latest_extraction(Lake.from_settings(settings.lake))
+    except ShopstreamError as exc:
+        status.notes.append(f"lake: {exc}")
+    if isinstance(settings.warehouse, DuckDBWarehouse):
+        from pipeline.load.duckdb import layer_counts
+
+        try:
+            status.warehouse_rows = layer_counts(settings)
+        except ShopstreamError as exc:
+            status.notes.append(f"warehouse: {exc}")
+    return status
+
+
+def latest_extraction(lake: Lake) -> tuple[str | None, dict[str, int] | None]:
+    """Date and rows per table of the most recent finished extraction (the one with the latest manifest)."""
+    manifests = lake.list_files(MANIFEST_PREFIX, suffix="manifest.json")
+    if not manifests:
+        return None, None
+    extract_date = manifests[-1].split("dt=")[-1].split("/")[0]
+    manifest = lake.read_json(manifest_key(extract_date)) or {}
+    return extract_date, {entry["table"]: entry["rows"] for entry in manifest.get("files", [])}
+
+
+def _warehouse_location(settings: Settings) -> str:
+    if isinstance(settings.warehouse, DuckDBWarehouse):
+        return str(settings.warehouse.path)
+    return f"snowflake://{settings.warehouse.account}/{settings.warehouse.database}"

@@ -1,0 +1,1 @@
+"""Serve: helpers that hand the warehouse's marts to BI tools."""

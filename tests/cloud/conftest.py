@@ -1,0 +1,152 @@
+"""Offline stand-ins for the cloud: moto's S3 server and a fakesnow server, both real HTTP servers on 127.0.0.1.
+
+Neither enforces IAM or Snowflake privileges: these tests prove the pipeline's protocol and data handling, not
+the stack's permissions (see docs/cloud.md for what only a real account can verify).
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+# Bound once: calling `fakesnow.server()` imports the `fakesnow.server` module, which then shadows the function.
+from fakesnow import server as start_fakesnow
+
+from pipeline.extract.schemas import TABLE_SCHEMAS
+from pipeline.naming import StackNames
+from pipeline.settings import SECRET_OUTPUTS
+
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",  # no instance-metadata lookups from pyarrow/boto3
+}
+SECRET_ACCESS_KEY = "s3cr3t-never-shown"
+POSTGRES_PASSWORD = "pg-pa55word-never-shown"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def unique_stack() -> str:
+    """A fresh stack name, so tests sharing one fakesnow process never share a database."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def cloud_outputs(stack: str) -> dict:
+    """A complete set of stack outputs, as `pulumi stack output --json --show-secrets` prints them."""
+    names = StackNames(stack)
+    outputs = {
+        "stack": stack,
+        "lake_bucket": names.bucket,
+        "lake_uri": names.lake_uri,
+        "aws_region": "eu-west-1",
+        "pipeline_access_key_id": "AKIAEXAMPLE",
+        "pipeline_secret_access_key": SECRET_ACCESS_KEY,
+        "snowflake_account": "xy12345.eu-west-1",
+        "snowflake_database": names.database,
+        "snowflake_schemas": names.schemas,
+        "snowflake_warehouses": names.warehouses,
+        "snowflake_role": names.role,
+        "snowflake_stage": names.stage,
+        "snowflake_parquet_format": names.parquet_format,
+        "snowflake_csv_format": names.csv_format,
+        "postgres_dsn": f"postgresql://owner:{POSTGRES_PASSWORD}@db.example.com:5432/{names.postgres_database}",
+    }
+    assert set(SECRET_OUTPUTS) <= set(outputs)
+    return outputs
+
+
+def sample_table(table: str, rows: int, offset: int = 0) -> pa.Table:
+    """`rows` distinct, valid rows of a source table in its lake schema (ids offset+1 ...)."""
+    schema = TABLE_SCHEMAS[table]
+    ids = range(offset + 1, offset + rows + 1)
+    columns = []
+    for field in schema:
+        if field.name == "metadata":
+            values = [f'{{"page": "/p/{i}"}}' for i in ids]
+        elif pa.types.is_decimal(field.type):
+            values = [Decimal(i) + Decimal("0.25") for i in ids]
+        elif pa.types.is_integer(field.type):
+            values = list(ids)
+        elif pa.types.is_boolean(field.type):
+            values = [i % 2 == 0 for i in ids]
+        elif pa.types.is_timestamp(field.type):
+            values = [f"2026-01-{i % 28 + 1:02d}T10:00:00" for i in ids]
+            columns.append(pa.array(values, pa.string()).cast(field.type))
+            continue
+        else:
+            values = [f"{field.name}-{i}" for i in ids]
+        columns.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+@pytest.fixture
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def s3_server(fake_aws: None) -> Iterator[str]:
+    """moto's S3 server on a free port (a real HTTP endpoint; it does not enforce IAM). Yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str) -> str:
+    """A fresh bucket on the moto server; yields its name."""
+    import boto3
+
+    name = f"shopstream-{uuid.uuid4().hex[:12]}-lake"
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def snowflake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """A fakesnow server on a free port, with the SNOWFLAKE_* environment pointing the pipeline at it.
+
+    fakesnow 0.12 implements COPY's ON_ERROR only as ABORT_STATEMENT. The loader asks for CONTINUE, so this
+    fixture lets CONTINUE through to fakesnow's ABORT_STATEMENT path: a bad value then aborts that file's COPY
+    (reported by the loader as a refused file), where Snowflake would skip just the bad rows.
+    """
+    import fakesnow.copy_into
+    from sqlglot import exp
+
+    original_params = fakesnow.copy_into._params
+
+    def params_accepting_continue(expr, params=None, **kwargs):
+        for param in expr.args.get("params", []):
+            value = param.expression
+            if param.this.name.upper() == "ON_ERROR" and value is not None and value.name.upper() == "CONTINUE":
+                param.set("expression", exp.Var(this="ABORT_STATEMENT"))
+        return original_params(expr, params, **kwargs)
+
+    monkeypatch.setattr(fakesnow.copy_into, "_params", params_accepting_continue)
+    with start_fakesnow(port=free_port()) as options:
+        monkeypatch.setenv("SNOWFLAKE_HOST", options["host"])
+        monkeypatch.setenv("SNOWFLAKE_PORT", str(options["port"]))
+        monkeypatch.setenv("SNOWFLAKE_PROTOCOL", options["protocol"])
+        monkeypatch.setenv("SNOWFLAKE_USER", options["user"])
+        monkeypatch.setenv("SNOWFLAKE_PASSWORD", options["password"])
+        for name in ("SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_AUTHENTICATOR"):
+            monkeypatch.delenv(name, raising=False)
+        yield options

@@ -1,0 +1,215 @@
+"""The dbt project and its runner on a hand-made RAW layer (real dbt, real DuckDB; no PostgreSQL needed).
+
+RAW holds two loads of a re-extracted snapshot, so staging's dedup is exercised. One test breaks an order total
+so a reconciliation test must fail, be named, and stop dbt from building on top of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.errors import ConfigError, ShopstreamError
+from pipeline.naming import StackNames
+from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
+from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, docs
+from tests.dbt.raw_bootstrap import write_raw
+
+
+def local_stack(home: Path, stack: str = "dbtproj") -> Settings:
+    names = StackNames(stack)
+    return Settings(
+        stack=stack,
+        origin="test",
+        home=home,
+        source=SourceSettings(database=names.postgres_database),
+        lake=LakeSettings(uri=str(home / "lake")),
+        warehouse=DuckDBWarehouse(path=home / names.duckdb_file),
+    )
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(settings.warehouse.path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def execute(settings: Settings, sql: str) -> None:
+    con = duckdb.connect(str(settings.warehouse.path))
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict, TransformReport, list]:
+    """One full `dbt build` on the hand-made RAW, shared by the module."""
+    settings = local_stack(tmp_path_factory.mktemp("stack"))
+    latest = write_raw(settings.warehouse.path)
+    progress: list[tuple[str, int, int]] = []
+    report = build(settings, progress=lambda what, done, total: progress.append((what, done, total)))
+    return settings, latest, report, progress
+
+
+def test_build_runs_every_model_test_and_unit_test(built):
+    _, _, report, progress = built
+    assert report.ok and report.target == "local"
+    kinds = {kind: sum(1 for n in report.nodes if n.resource_type == kind) for kind in ("model", "test", "unit_test")}
+    assert kinds["model"] == report.models_built == len(list((DBT_PROJECT_DIR / "models").rglob("*.sql")))
+    assert kinds["unit_test"] == 4
+    assert report.tests_passed == kinds["test"] + kinds["unit_test"]
+    assert report.tests_failed == report.tests_warned == report.skipped == 0
+    assert report.node("rfm_scores_and_segments").status == "pass"
+    assert all(node.seconds >= 0 for node in report.nodes)
+    total = len(report.nodes)
+    assert sorted(done for _, done, _ in progress) == list(range(1, total + 1))  # one call per finished node
+    assert {reported_total for _, _, reported_total in progress} == {total}
+
+
+def test_staging_keeps_the_latest_version_of_each_row(built):
+    settings, latest, _, _ = built
+    raw_rows, raw_ids = query(settings, "SELECT count(*), count(DISTINCT id) FROM RAW.orders")[0]
+    assert raw_rows > raw_ids  # the second load re-delivered some orders
+    staged = dict(query(settings, "SELECT order_id, order_status FROM STAGING.stg_orders"))
+    assert staged == {row["id"]: row["status"].upper() for row in latest["orders"]}
+
+
+def test_cleaning_rules(built):
+    settings, latest, _, _ = built
+    emails = dict(query(settings, "SELECT user_id, email FROM STAGING.stg_users"))
+    assert emails == {row["id"]: row["email"].strip().lower() for row in latest["users"]}
+    assert query(settings, "SELECT DISTINCT payment_method FROM STAGING.stg_orders ORDER BY 1") == [
+        ("credit_card",),
+        ("paypal",),
+        ("stripe",),
+    ]
+    add_to_cart = query(
+        settings,
+        "SELECT product_id, quantity, session_id, device FROM STAGING.stg_events WHERE event_type = 'add_to_cart'",
+    )
+    expected = {
+        (meta["product_id"], meta["quantity"], meta["session_id"], meta["device"])
+        for meta in (json.loads(e["metadata"]) for e in latest["events"] if e["event_type"] == "add_to_cart")
+    }
+    assert set(add_to_cart) == expected
+
+
+def test_models_land_in_exact_schemas(built):
+    settings, _, _, _ = built
+    rows = query(settings, "SELECT table_schema, table_name, table_type FROM information_schema.tables")
+    placed = {name: (schema, kind) for schema, name, kind in rows}
+    assert placed["stg_orders"] == ("STAGING", "VIEW")
+    assert placed["dim_customers"] == ("CORE", "BASE TABLE")
+    assert placed["mart_sales_overview"] == ("MARTS", "BASE TABLE")
+    assert {schema for schema, _ in placed.values()} == {"RAW", "STAGING", "CORE", "MARTS"}
+
+
+def test_calendar_spans_the_data_without_the_wall_clock(built):
+    settings, latest, _, _ = built
+    first = min(
+        [o["created_at"] for o in latest["orders"]]
+        + [u["created_at"] for u in latest["users"]]
+        + [e["event_ts"] for e in latest["events"]]
+        + [c["created_at"] for c in latest["crm_contacts"]]
+    ).date()
+    last_order = max(o["created_at"] for o in latest["orders"]).date()
+    ((days, low, high, as_of),) = query(
+        settings,
+        """SELECT count(*), min(date_key), max(date_key), (SELECT as_of_date FROM CORE.int_as_of_date)
+           FROM CORE.dim_date""",
+    )
+    assert (low, as_of) == (first, last_order)
+    assert high >= as_of and days == (high - low).days + 1
+
+
+def test_as_of_date_moves_every_today(built):
+    settings, _, _, _ = built
+    report = build(settings, select="int_as_of_date", as_of_date="2030-01-31")
+    assert [n.name for n in report.nodes if n.resource_type == "model"] == ["int_as_of_date"]
+    assert query(settings, "SELECT CAST(as_of_date AS VARCHAR) FROM CORE.int_as_of_date") == [("2030-01-31",)]
+    with pytest.raises(ShopstreamError, match="YYYY-MM-DD"):
+        build(settings, as_of_date="31/01/2030")
+
+
+def test_docs_site_is_generated(built):
+    settings, _, _, _ = built
+    index = docs(settings)
+    assert index == settings.home / "dbt" / "target" / "index.html"
+    assert "mart_customer_ltv" in (index.parent / "catalog.json").read_text()
+
+
+def test_a_failing_test_is_named_and_its_children_skipped(built):
+    """Runs last in the module: it breaks one order total in RAW (and puts it back)."""
+    settings, _, _, _ = built
+    set_total = "UPDATE RAW.orders SET total_amount = total_amount + ({delta}) WHERE id = 5"
+    execute(settings, set_total.format(delta=1))
+    try:
+        with pytest.raises(TransformError) as failure:
+            build(settings, select="fct_orders+")
+    finally:
+        execute(settings, set_total.format(delta=-1))
+    assert "assert_order_totals_equal_lines" in str(failure.value)
+    report = failure.value.report
+    assert report.failures == [next(f for f in report.failures if "assert_order_totals_equal_lines" in f)]
+    assert report.node("assert_order_totals_equal_lines").failures == 1
+    # dbt build does not build on a model whose tests fail: everything downstream of fct_orders is skipped.
+    assert report.node("dim_customers").status == "skipped"
+    assert report.node("mart_customer_ltv").status == "skipped"
+
+
+def test_missing_warehouse_is_an_actionable_error(tmp_path):
+    with pytest.raises(ShopstreamError, match="shopstream load --stack dbtproj"):
+        build(local_stack(tmp_path))
+
+
+def test_snowflake_env_uses_the_transform_warehouse_and_no_credentials(tmp_path, monkeypatch):
+    names = StackNames("alice")
+    settings = local_stack(tmp_path, "alice").model_copy(
+        update={
+            "warehouse": SnowflakeWarehouse(
+                account="xy12345.eu-west-3.aws",
+                database=names.database,
+                schemas=names.schemas,
+                warehouses=names.warehouses,
+                role=names.role,
+                stage=names.stage,
+                parquet_format=names.parquet_format,
+                csv_format=names.csv_format,
+            )
+        }
+    )
+    monkeypatch.setenv("SNOWFLAKE_PASSWORD", "s3cret")
+    env = dbt_env(settings)
+    assert env == {
+        "SHOPSTREAM_DBT_TARGET": "snowflake",
+        "SHOPSTREAM_SF_ACCOUNT": "xy12345.eu-west-3.aws",
+        "SHOPSTREAM_SF_DATABASE": "SHOPSTREAM_ALICE",
+        "SHOPSTREAM_SF_ROLE": "SHOPSTREAM_ALICE_STUDENT",
+        "SHOPSTREAM_SF_WAREHOUSE": "SHOPSTREAM_ALICE_TRANSFORM",
+    }
+    monkeypatch.delenv("SNOWFLAKE_USER", raising=False)
+    with pytest.raises(ConfigError, match="SNOWFLAKE_USER"):
+        build(settings)
+
+
+def test_parse_for_snowflake_needs_no_connection_nor_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SHOPSTREAM_", "SNOWFLAKE_", "DBT_"))}
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "parse", "--target", "snowflake",
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+    manifest = (tmp_path / "target" / "manifest.json").read_text()
+    assert '"adapter_type": "snowflake"' in manifest
+    assert '"schema": "MARTS"' in manifest

@@ -1,0 +1,191 @@
+"""Run the Pulumi program under Pulumi's mock runtime and return what it declared, as plain data.
+
+Mocks stand in only for the Pulumi engine and the cloud providers, which cannot run here. They compute what the
+real providers would (ARNs, ids, the storage integration's IAM user and external id, the access key secret,
+random passwords), so the program's wiring between resources is exercised for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime.rpc import _special_secret_sig as _SECRET_SIG
+from pulumi.runtime.rpc import _special_sig_key as _SIG_KEY
+
+AWS_ACCOUNT_ID = "123456789012"
+AWS_REGION = "eu-west-1"
+SNOWFLAKE_AWS_ACCOUNT_ID = "987654321098"  # the AWS account Snowflake's own IAM users live in
+
+
+def _digest(*parts: str, length: int = 16) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _quoted(*identifiers: str) -> str:
+    return ".".join(f'"{identifier}"' for identifier in identifiers)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One resource the program declared: its type, logical name, URN, the inputs it sent and the state it got."""
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    secret_inputs: frozenset[str] = frozenset()
+
+
+class ProviderMocks(Mocks):
+    def __init__(self) -> None:
+        self.declared: list[Declared] = []
+        self.calls: list[str] = []
+
+    def call(self, args: MockCallArgs):
+        self.calls.append(args.token)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": AWS_ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:user/instructor",
+                "userId": "AIDAEXAMPLEINSTRUCTOR",
+                "id": AWS_ACCOUNT_ID,
+            }
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {
+                "region": AWS_REGION,
+                "name": AWS_REGION,
+                "id": AWS_REGION,
+                "endpoint": "ec2.eu-west-1.amazonaws.com",
+            }
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+    def new_resource(self, args: MockResourceArgs):
+        inputs = {key: _reveal(value) for key, value in args.inputs.items()}
+        secret_inputs = frozenset(key for key, value in args.inputs.items() if _is_secret(value))
+        computed = self._computed(args.typ, args.name, inputs)
+        state = {**inputs, **computed}
+        resource_id = state.pop("__id", None) or f"{args.name}-id"
+        self.declared.append(Declared(args.typ, args.name, "", inputs, state, secret_inputs))
+        return resource_id, state
+
+    @staticmethod
+    def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        """What the real provider adds to a resource's inputs once it exists."""
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = inputs["bucket"]
+            return {"__id": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": AWS_REGION}
+        if typ == "aws:iam/user:User":
+            return {"__id": inputs["name"], "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:user/{inputs['name']}"}
+        if typ == "aws:iam/role:Role":
+            return {"__id": inputs["name"], "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:role/{inputs['name']}"}
+        if typ == "aws:iam/accessKey:AccessKey":
+            return {
+                "__id": "AKIA" + _digest(inputs["user"]).upper(),
+                "secret": "secret-" + _digest("access-key", inputs["user"], length=32),
+                "status": "Active",
+            }
+        if typ == "random:index/randomPassword:RandomPassword":
+            return {"result": _digest("password", name, length=int(inputs["length"]))}
+        if typ == "snowflake:index/storageIntegrationAws:StorageIntegrationAws":
+            integration = inputs["name"]
+            snowflake_user = f"arn:aws:iam::{SNOWFLAKE_AWS_ACCOUNT_ID}:user/sf-{_digest(integration, length=8)}"
+            return {
+                "__id": integration,
+                "fullyQualifiedName": _quoted(integration),
+                "describeOutputs": [
+                    {
+                        "iamUserArn": snowflake_user,
+                        "externalId": f"SF_{_digest('external-id', integration, length=12)}=",
+                        "roleArn": inputs["storageAwsRoleArn"],
+                        "allowedLocations": inputs["storageAllowedLocations"],
+                        "provider": inputs["storageProvider"],
+                        "enabled": inputs["enabled"],
+                    }
+                ],
+            }
+        if typ.startswith("snowflake:index/"):
+            return {"fullyQualifiedName": _snowflake_identifier(inputs)} if "name" in inputs else {}
+        return {}
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
+
+
+def _reveal(value: Any) -> Any:
+    """Inputs the engine marked secret arrive wrapped; unwrap them (the mark is kept in `secret_inputs`)."""
+    if _is_secret(value):
+        return _reveal(value["value"])
+    if isinstance(value, dict):
+        return {key: _reveal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_reveal(item) for item in value]
+    return value
+
+
+def _snowflake_identifier(inputs: dict[str, Any]) -> str:
+    parts = [inputs[key] for key in ("database", "schema") if key in inputs]
+    return _quoted(*parts, inputs["name"])
+
+
+@dataclass
+class ProgramRun:
+    """The resolved result of one mocked `pulumi up`."""
+
+    stack: str
+    declared: list[Declared]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    calls: list[str] = field(default_factory=list)
+
+    def of_type(self, typ: str) -> list[Declared]:
+        return [resource for resource in self.declared if resource.type == typ]
+
+    def one(self, typ: str) -> Declared:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, found {len(found)}"
+        return found[0]
+
+    def named(self, name: str) -> Declared:
+        return next(resource for resource in self.declared if resource.name == name)
+
+
+def run_program(stack: str, config: dict[str, str]) -> ProgramRun:
+    """Declare `stack` with `config` (full keys, e.g. `shopstream:org`) and wait until every resource is registered."""
+    from infra.stack import build  # imported late: the program reads config and mocks when it runs
+
+    mocks = ProviderMocks()
+    monitor = pulumi.runtime.mocks.MockMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="shopstream", stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config)
+    resolved: dict[str, Any] = {}
+    secret: set[str] = set()
+
+    async def resolve(outputs: dict[str, Any]) -> None:
+        for key, value in outputs.items():
+            output = pulumi.Output.from_input(value)
+            resolved[key] = await output.future()
+            if await output.is_secret():
+                secret.add(key)
+
+    @pulumi.runtime.test
+    def declare():
+        return pulumi.Output.from_input(resolve(build()))
+
+    declare()
+    declared = [
+        Declared(d.type, d.name, _urn_of(monitor, d), d.inputs, d.state, d.secret_inputs) for d in mocks.declared
+    ]
+    return ProgramRun(stack, declared, resolved, secret, mocks.calls)
+
+
+def _urn_of(monitor: pulumi.runtime.mocks.MockMonitor, declared: Declared) -> str:
+    suffix = f"{declared.type}::{declared.name}"
+    return next(urn for urn in monitor.resources if urn.endswith(suffix))
