@@ -19,11 +19,12 @@ import streamlit as st  # noqa: E402
 from dashboard import data, filters  # noqa: E402
 from pipeline.errors import ShopstreamError  # noqa: E402
 
+FAVICON = Path(__file__).resolve().with_name("favicon.png")
 PAGES = [
-    st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", default=True),
-    st.Page("views/products.py", title="Products", icon=":material/inventory_2:"),
-    st.Page("views/customers.py", title="Customers", icon=":material/group:"),
-    st.Page("views/funnel.py", title="Funnel", icon=":material/filter_alt:"),
+    st.Page("views/overview.py", title="Overview", default=True),
+    st.Page("views/products.py", title="Products"),
+    st.Page("views/customers.py", title="Customers"),
+    st.Page("views/funnel.py", title="Funnel"),
 ]
 
 
@@ -43,7 +44,9 @@ def show_no_marts(source: data.MartsSource, missing: list[str]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="ShopStream BI", page_icon=":material/storefront:", layout="wide")
+    # A local favicon, and pages without icons: a material or emoji page icon becomes the favicon, which the
+    # browser fetches from a CDN that an offline machine cannot reach.
+    st.set_page_config(page_title="ShopStream BI", page_icon=str(FAVICON), layout="wide")
     page = st.navigation(PAGES)
     try:
         source = data.source_from_env()
@@ -58,7 +61,7 @@ def main() -> None:
         filters.sidebar(source, first, last, countries)
         page.run()
     except data.WarehouseBusy as exc:
-        st.warning(f"{exc}: reload the page in a moment.", icon=":material/hourglass_top:")
+        st.warning(f"{exc}: reload the page in a moment.")
     except ShopstreamError as exc:
         st.error(str(exc))
 

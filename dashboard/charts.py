@@ -69,12 +69,15 @@ def pareto(products: pd.DataFrame) -> go.Figure:
         hovertemplate="Top %{x}: %{y:.1%} of revenue<extra></extra>",
         secondary_y=True,
     )
-    for threshold in (0.80, 0.95):
+    for threshold, label in ((0.80, "A | B at 80 %"), (0.95, "B | C at 95 %")):
         figure.add_hline(y=threshold, line_dash="dot", line_color="#616161", secondary_y=True)
+        figure.add_annotation(
+            x=1, xref="paper", y=threshold, yref="y2", text=label, showarrow=False, xanchor="right", yanchor="top"
+        )
     figure.update_layout(title="Pareto: revenue by product rank", bargap=0.05, legend={"orientation": "h", "y": -0.15})
     figure.update_xaxes(title="Product rank")
     figure.update_yaxes(secondary_y=False, title=None, **MONEY_AXIS)
-    figure.update_yaxes(secondary_y=True, title=None, tickformat=".0%", range=[0, 1.02])
+    figure.update_yaxes(secondary_y=True, title=None, tickformat=".0%", range=[0, 1.02], dtick=0.2, showgrid=False)
     return _tidy(figure, height=420)
 
 
@@ -122,7 +125,13 @@ def crm_funnel(crm: pd.DataFrame) -> go.Figure:
         id_vars="acquisition_source", value_vars=["contacts", "signups", "first_orders"], var_name="step"
     ).replace({"step": {"contacts": "Contact", "signups": "Signup", "first_orders": "First order"}})
     figure = px.bar(
-        long, x="acquisition_source", y="value", color="step", barmode="group", title="CRM funnel by source"
+        long,
+        x="acquisition_source",
+        y="value",
+        color="step",
+        barmode="group",
+        color_discrete_sequence=["#90caf9", "#1e88e5", "#0d47a1"],
+        title="CRM funnel by source",
     )
     figure.update_traces(hovertemplate="%{x}<br>%{y:,}<extra></extra>")
     figure.update_layout(xaxis_title=None, yaxis_title=None, legend_title=None)

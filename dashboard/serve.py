@@ -28,7 +28,9 @@ def streamlit_command(port: int, host: str = HOST) -> list[str]:
         "--server.fileWatcherType", "none",
         "--server.runOnSave", "false",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
         "--theme.base", "light",
+        "--theme.primaryColor", "#1565c0",
     ]  # fmt: skip
 
 

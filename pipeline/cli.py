@@ -206,9 +206,22 @@ def load(
     _print_load(report)
 
 
-@app.command(epilog="Examples:\n\n  shopstream transform\n\n  shopstream transform --stack alice")
+@app.command(
+    epilog="Examples:\n\n  shopstream transform\n\n  shopstream transform --select mart_customer_ltv+\n\n  "
+    "shopstream transform --as-of-date 2025-06-30\n\n  shopstream transform --stack alice (dbt-snowflake)"
+)
 @friendly_errors
-def transform(stack: Stack = "dev", outputs: Outputs = None) -> None:
+def transform(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    select: Annotated[
+        str | None, typer.Option("--select", "-s", help="dbt selector, e.g. `stg_orders`, `+mart_sales_overview`.")
+    ] = None,
+    as_of_date: Annotated[
+        str | None,
+        typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the latest order date."),
+    ] = None,
+) -> None:
     """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
     from pipeline.run import SKIP_TRANSFORM, describe_transform, transform_available
     from pipeline.run import transform as run_transform
@@ -217,7 +230,7 @@ def transform(stack: Stack = "dev", outputs: Outputs = None) -> None:
     if not transform_available():
         out.print(f"[yellow]{SKIP_TRANSFORM}[/]")
         return
-    report = run_transform(settings)
+    report = run_transform(settings, select=select, as_of_date=as_of_date)
     out.print(f"[green]✓[/] {describe_transform(report)}")
 
 
@@ -289,6 +302,31 @@ def dashboard(
     code = serve(settings, port, outputs)
     if code:
         raise typer.Exit(code)
+
+
+@app.command(epilog="Examples:\n\n  shopstream airflow\n\n  shopstream airflow --stack alice --port 8081")
+@friendly_errors
+def airflow(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    port: Annotated[int, typer.Option("--port", help="Port of the Airflow UI on 127.0.0.1.")] = 8080,
+    parallelism: Annotated[int, typer.Option("--parallelism", help="Task slots (Airflow defaults to 32).")] = 4,
+) -> None:
+    """Start Airflow (`airflow standalone`) on 127.0.0.1 with this repo's DAGs; Ctrl+C stops it."""
+    import subprocess
+
+    from pipeline import orchestrate
+
+    settings = _settings(stack, outputs, create=True)
+    env = orchestrate.airflow_environment(settings, port=port, parallelism=parallelism)
+    with err.status("parsing the dbt project and migrating Airflow's database…"):
+        orchestrate.prepare_airflow(settings, env)
+    out.print(f"[green]✓[/] Airflow for stack [bold]{stack}[/] at http://{orchestrate.AIRFLOW_HOST}:{port}")
+    out.print(f"  AIRFLOW_HOME {env['AIRFLOW_HOME']}; admin password in {orchestrate.admin_password_file(settings)}")
+    try:
+        subprocess.run([*orchestrate.airflow_command("airflow"), "standalone"], env={**os.environ, **env}, check=False)
+    except KeyboardInterrupt:
+        out.print("Airflow stopped")
 
 
 @bi_app.command("pbids", epilog="Examples:\n\n  shopstream bi pbids\n\n  shopstream bi pbids --out shopstream.pbids")

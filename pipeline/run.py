@@ -84,23 +84,19 @@ def generate_if_empty(
 
 
 def transform_available() -> bool:
-    """True when the dbt project and its runner (`pipeline.transform.build`) are both there."""
-    if not DBT_PROJECT.exists():
-        return False
-    try:
-        from pipeline.transform import build  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when the dbt project is there (a trimmed checkout may ship the pipeline alone)."""
+    return DBT_PROJECT.exists()
 
 
-def transform(settings: Settings, progress: Progress | None = None) -> TransformReport | None:
-    """`dbt build` of the project (None when the project or its runner is not there)."""
+def transform(
+    settings: Settings, progress: Progress | None = None, select: str | None = None, as_of_date: str | None = None
+) -> TransformReport | None:
+    """`dbt build` of the project (None when the project is not there)."""
     if not transform_available():
         return None
     from pipeline.transform import build
 
-    return build(settings, progress=progress)
+    return build(settings, select=select, as_of_date=as_of_date, progress=progress)
 
 
 def run_all(

@@ -1,3 +1,4 @@
-"""Shared fixtures live in tests/fixtures/: `source` (embedded PostgreSQL) and `stack` (a loaded local stack)."""
+"""Shared fixtures live in tests/fixtures/: `source` (embedded PostgreSQL), `stack` (a loaded local stack) and
+`snowflake` (the fakesnow server entry point)."""
 
-pytest_plugins = ["tests.fixtures.source", "tests.fixtures.stack"]
+pytest_plugins = ["tests.fixtures.source", "tests.fixtures.stack", "tests.fixtures.snowflake"]

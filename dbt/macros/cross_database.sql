@@ -92,3 +92,13 @@
         when 9 then 'September' when 10 then 'October' when 11 then 'November' else 'December'
     end
 {%- endmacro %}
+
+
+{#
+    dbt.type_float() renders `float`: a double on Snowflake, but a 4-byte REAL on DuckDB (about 7 digits), which made
+    every rate and share differ between the engines from the 8th digit on. DuckDB gets DOUBLE, Snowflake's precision.
+    A root-project `<adapter>__type_float` overrides dbt's own for every `dbt.type_float()` call.
+#}
+{% macro duckdb__type_float() -%}
+    double
+{%- endmacro %}

@@ -20,3 +20,11 @@
 {% macro safe_rate(numerator, denominator) -%}
     round(cast({{ numerator }} as {{ dbt.type_float() }}) / nullif({{ denominator }}, 0), 4)
 {%- endmacro %}
+
+{#
+    An amount of money: sums are cast back to a fixed decimal so every engine returns the same exact type
+    (DuckDB would widen to DECIMAL(38,2), some emulators fall back to floating point).
+#}
+{% macro money(expression) -%}
+    cast({{ expression }} as decimal(18, 2))
+{%- endmacro %}

@@ -9,7 +9,7 @@ manifest is written last; a partition without a manifest is an extraction that d
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -98,38 +98,97 @@ def _storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
-def extract(settings: Settings, extract_date: str | None = None, progress: Progress | None = None) -> ExtractReport:
-    """Snapshot the six source tables into the lake for `extract_date` and write the run's manifest."""
+def extract(
+    settings: Settings,
+    extract_date: str | None = None,
+    progress: Progress | None = None,
+    tables: Sequence[str] | None = None,
+) -> ExtractReport:
+    """Snapshot the six source tables into the lake for `extract_date` and write the run's manifest.
+
+    With `tables` (a subset, as Airflow's one-task-per-table does) only those tables are read, each gets its own
+    table manifest, and the run's manifest is left to `publish_manifest` once every table is there: tasks for
+    different tables may run at the same time and never write the same file.
+    """
     extract_date = validate_date(extract_date)
+    selected = SOURCE_TABLES if tables is None else validate_tables(tables)
     lake = Lake.from_settings(settings.lake)
     report = ExtractReport(extract_date=extract_date, lake_uri=lake.uri)
     started = time.perf_counter()
     # Encoding and publishing one table's Parquet overlaps with fetching the next (pyarrow releases the GIL).
     with _connect(source_dsn(settings)) as conn, conn.cursor() as cursor, ThreadPoolExecutor(1) as writer:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        pending: list[tuple[str, str, int, float, Future[WrittenFile]]] = []
-        for done, table in enumerate(SOURCE_TABLES):
+        pending: list[tuple[str, str, int, float, Future[tuple[WrittenFile, float]]]] = []
+        for done, table in enumerate(selected):
             if progress:
-                progress(f"extract {table}", done, len(SOURCE_TABLES))
+                progress(f"extract {table}", done, len(selected))
             table_started = time.perf_counter()
             try:
                 snapshot = read_snapshot(cursor, table)
             except adbc.Error as exc:
                 raise ShopstreamError(f"cannot read source table {table}: {_first_line(exc)}") from exc
             key = f"{StackNames.lake_partition(table, extract_date)}/{PART_NAME}"
-            published = writer.submit(lake.write_parquet, key, snapshot)
+            published = writer.submit(_write_timed, lake, key, snapshot)
             pending.append((table, key, snapshot.num_rows, table_started, published))
         conn.rollback()  # read-only snapshot: nothing to commit
         for table, key, rows, table_started, future in pending:
-            written = future.result()
-            seconds = time.perf_counter() - table_started
+            written, finished = future.result()
+            seconds = finished - table_started  # this table's fetch + publish, not the wait for later tables
             report.tables.append(ExtractedTable(table, key, rows, written.size, written.sha256, seconds))
     if progress:
-        progress("extract done", len(SOURCE_TABLES), len(SOURCE_TABLES))
-    report.manifest_key = manifest_key(extract_date)
-    lake.write_json(report.manifest_key, _manifest(report))
+        progress("extract done", len(selected), len(selected))
+    if tables is None:
+        report.manifest_key = manifest_key(extract_date)
+        lake.write_json(report.manifest_key, _manifest(report))
+    else:
+        for entry in _manifest(report)["files"]:
+            lake.write_json(table_manifest_key(extract_date, entry["table"]), entry)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_timed(lake: Lake, key: str, snapshot: pa.Table) -> tuple[WrittenFile, float]:
+    """Publish one table and note when it was done."""
+    return lake.write_parquet(key, snapshot), time.perf_counter()
+
+
+def table_manifest_key(extract_date: str, table: str) -> str:
+    """One table's entry of a run extracted table by table (the run's manifest is published from these)."""
+    return f"{MANIFEST_PREFIX}/{partition_name(extract_date)}/tables/{table}.json"
+
+
+def publish_manifest(settings: Settings, extract_date: str) -> str:
+    """Write the run's manifest from the table manifests of `extract_date`, once all six tables are extracted.
+
+    Until then the date stays an unfinished extraction (no manifest), exactly as with a one-shot `extract`.
+    """
+    extract_date = validate_date(extract_date)
+    lake = Lake.from_settings(settings.lake)
+    entries = {table: lake.read_json(table_manifest_key(extract_date, table)) for table in SOURCE_TABLES}
+    missing = [table for table, entry in entries.items() if entry is None]
+    if missing:
+        raise ShopstreamError(
+            f"extraction of {extract_date} is not finished: no {', '.join(missing)} in {lake.uri}; "
+            f"extract them first (e.g. `shopstream extract --date {extract_date}`)"
+        )
+    key = manifest_key(extract_date)
+    manifest = {
+        "extract_date": extract_date,
+        "extracted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": [entries[table] for table in SOURCE_TABLES],
+    }
+    lake.write_json(key, manifest)
+    return key
+
+
+def validate_tables(tables: Sequence[str]) -> tuple[str, ...]:
+    """Known source table names, in the order given, without repeats; anything else is a one-line error."""
+    unknown = [table for table in tables if table not in SOURCE_TABLES]
+    if unknown or not tables:
+        raise ShopstreamError(
+            f"unknown source table(s) {', '.join(unknown) or '(none given)'}: choose from {', '.join(SOURCE_TABLES)}"
+        )
+    return tuple(dict.fromkeys(tables))
 
 
 def _manifest(report: ExtractReport) -> dict:

@@ -64,9 +64,6 @@ def load_tables(dsn: str, tables: dict[str, pa.Table], progress: Progress | None
             raise ShopstreamError(
                 f"loading the demo data into {describe(dsn)} failed, nothing was loaded: {reason}"
             ) from None
-        conn.autocommit = True
-        # Fresh statistics: the extractor's first queries otherwise plan on empty-table estimates.
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(sql.Identifier(t) for t in SOURCE_TABLES)))
 
 
 def _load_in_one_transaction(

@@ -105,17 +105,19 @@ def build_pools(seed: int) -> Pools:
     """Faker-made pools for `seed` (Faker is imported here: loading its locales is the slow part)."""
     from faker import Faker
 
+    # Only the providers the pools use: loading every provider is most of Faker's start-up time.
+    providers = ["faker.providers.person", "faker.providers.lorem"]
     fakers: dict[str, Faker] = {}
     first_names: list[str] = []
     last_names: list[str] = []
     for _, _, locale in COUNTRIES:
         if locale not in fakers:
-            fakers[locale] = Faker(locale)
+            fakers[locale] = Faker(locale, providers=providers)
             fakers[locale].seed_instance(seed)
         fake = fakers[locale]
         first_names += [fake.first_name() for _ in range(NAMES_PER_LOCALE)]
         last_names += [fake.last_name() for _ in range(NAMES_PER_LOCALE)]
-    english = Faker("en_US")
+    english = Faker("en_US", providers=providers)
     english.seed_instance(seed)
     brands = [english.unique.last_name() for _ in range(BRANDS)]
     descriptions = [english.sentence(nb_words=12) for _ in range(DESCRIPTIONS)]

@@ -200,7 +200,7 @@ class Orders:
 @dataclass
 class Items:
     table: pa.Table
-    product: np.ndarray  # product index (id - 1)
+    product: np.ndarray  # product index (id - 1), in line order (grouped by order)
     quantity: np.ndarray
 
 
@@ -219,19 +219,20 @@ def _orders(rng: np.random.Generator, users: Users, products: Products, n: int) 
     high = np.array([STATUS_DELAY_S[s][1] for s in P.labels(P.ORDER_STATUSES)])[status]
     updated = np.minimum(created + rng.integers(low, high), LAST_SECOND_S)
 
-    items, item_order = _order_lines(rng, products, n)
-    line_cents = items.quantity * products.price_cents[items.product]
+    item_order, item_product, quantity = _order_lines(rng, products, n)
+    unit_cents = products.price_cents[item_product]
+    line_cents = quantity * unit_cents
     total_cents = np.bincount(item_order, weights=line_cents, minlength=n).round().astype(np.int64)
     item_count = np.bincount(item_order, minlength=n)
     item_start = np.concatenate(([0], np.cumsum(item_count)[:-1]))
 
-    items.table = pa.table(
+    items_table = pa.table(
         {
             "id": pa.array(np.arange(1, item_order.size + 1), pa.int32()),
             "order_id": pa.array(item_order + 1, pa.int32()),
-            "product_id": pa.array(items.product + 1, pa.int32()),
-            "quantity": pa.array(items.quantity, pa.int32()),
-            "unit_price": _money(products.price_cents[items.product]),
+            "product_id": pa.array(item_product + 1, pa.int32()),
+            "quantity": pa.array(quantity, pa.int32()),
+            "unit_price": _money(unit_cents),
             "line_total": _money(line_cents),
         }
     )
@@ -250,11 +251,14 @@ def _orders(rng: np.random.Generator, users: Users, products: Products, n: int) 
         }
     )
     orders = Orders(table=table, user=user, created=created, item_start=item_start, item_count=item_count)
-    return orders, items
+    return orders, Items(table=items_table, product=item_product, quantity=quantity)
 
 
-def _order_lines(rng: np.random.Generator, products: Products, n_orders: int) -> tuple[Items, np.ndarray]:
-    """Lines of each order: 1-5 distinct products (fewer when the catalogue is tiny), popular products favoured."""
+def _order_lines(
+    rng: np.random.Generator, products: Products, n_orders: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(order, product, quantity) per line: 1-5 distinct products per order (fewer when the catalogue is tiny),
+    popular products favoured."""
     n_products = products.price_cents.size
     count = np.minimum(rng.choice(ITEMS_PER_ORDER[0], size=n_orders, p=ITEMS_PER_ORDER[1]), n_products)
     order = np.repeat(np.arange(n_orders), count)
@@ -267,7 +271,7 @@ def _order_lines(rng: np.random.Generator, products: Products, n_orders: int) ->
     keep = ~_repeats(order * n_products + product)
     order, product = order[keep], product[keep]
     quantity = rng.choice(ORDER_QUANTITY[0], size=order.size, p=ORDER_QUANTITY[1])
-    return Items(table=pa.table({}), product=product, quantity=quantity), order
+    return order, product, quantity
 
 
 def _repeats(keys: np.ndarray) -> np.ndarray:
@@ -305,52 +309,53 @@ def _events(
     browsing = _browsing_sessions(rng, users, n - int(buying.length.sum()))
     sessions = buying.concat(browsing)
     length = sessions.length
-    session = np.repeat(np.arange(length.size), length)
+    session = np.repeat(np.arange(length.size), length)[:n]  # the last browsing session may lose its tail
     first_event = np.concatenate(([0], np.cumsum(length)[:-1]))
-    position = np.arange(session.size) - first_event[session]
-    # Drop the tail of the last browsing session so that the table has exactly `n` events.
-    keep = np.arange(session.size) < n
-    session, position = session[keep], position[keep]
+    position = np.arange(n) - first_event[session]
+    n_sessions = session[-1] + 1
 
     page_views, carts, checkout = sessions.page_views[session], sessions.carts[session], sessions.checkout[session]
     is_page_view = position < page_views
     is_cart = ~is_page_view & (position < page_views + carts)
     is_checkout = ~is_page_view & ~is_cart & (position < page_views + carts + checkout)
-    is_purchase = ~(is_page_view | is_cart | is_checkout)
     event_type = np.select([is_page_view, is_cart, is_checkout], [0, 1, 2], 3)
 
     # What was put in the cart: the order's lines for buying sessions, popular products otherwise.
     order = sessions.order[session]
-    line = np.where(order >= 0, orders.item_start[np.maximum(order, 0)] + position - page_views, 0)
-    line = np.clip(line, 0, max(items.product.size - 1, 0))
-    cart_product = np.where(order >= 0, items.product[line], rng.choice(products.popularity.size, session.size,
-                                                                         p=products.popularity))  # fmt: skip
-    cart_quantity = np.where(
-        order >= 0, items.quantity[line], rng.choice(CART_QUANTITY[0], size=session.size, p=CART_QUANTITY[1])
-    )
+    line = np.clip(orders.item_start[np.maximum(order, 0)] + position - page_views, 0, items.product.size - 1)
+    bought = order >= 0
+    cart_product = np.where(bought, items.product[line], rng.choice(products.popularity.size, n, p=products.popularity))
+    cart_quantity = np.where(bought, items.quantity[line], rng.choice(CART_QUANTITY[0], n, p=CART_QUANTITY[1]))
 
-    timestamp = _event_times(rng, sessions, session, position, users)
-    # The page before the first cart event shows the product added; the landing page comes first.
-    first_cart_product = np.zeros(length.size, dtype=np.int64)
-    first_cart_product[session[is_cart & (position == page_views)]] = cart_product[is_cart & (position == page_views)]
-    browsed_product = rng.choice(products.popularity.size, size=session.size, p=products.popularity)
+    # Pages: a landing page first, then product pages; the page before the first cart event shows that product.
+    first_cart = is_cart & (position == page_views)
+    first_cart_product = np.zeros(n_sessions, dtype=np.int64)
+    first_cart_product[session[first_cart]] = cart_product[first_cart]
     before_cart = (carts > 0) & (position == page_views - 1)
-    shown_product = np.where(before_cart, first_cart_product[session], browsed_product)
-    landing = pa.array(P.LANDING_PAGES).take(rng.integers(0, len(P.LANDING_PAGES), size=session.size))
-    product_page = pc.binary_join_element_wise("/products/", _text(shown_product + 1), "")
-    page_url = pc.if_else(pa.array((position == 0) & ~before_cart), landing, product_page)
+    shown_product = np.where(
+        before_cart, first_cart_product[session], rng.choice(products.popularity.size, n, p=products.popularity)
+    )
+    landing = np.where((position == 0) & ~before_cart, rng.integers(0, len(P.LANDING_PAGES), size=n), -1)
 
-    # Session ids follow the order in which sessions start.
-    session_start = np.full(length.size, np.iinfo(np.int64).max)
-    np.minimum.at(session_start, session, timestamp)
-    session_rank = np.empty(length.size, dtype=np.int64)
-    session_rank[np.lexsort((np.arange(length.size), session_start))] = np.arange(length.size)
-    session_id = pc.utf8_lpad(_text(session_rank[session] + 1), width=8, padding="0")
-    device = rng.choice(len(P.DEVICES), size=length.size, p=P.shares(P.DEVICES))[session]
+    timestamp = _event_times(rng, sessions, session, position, first_event, users)
+    # Session ids number sessions in the order they start; rows are stored in time order.
+    session_rank = np.empty(n_sessions, dtype=np.int64)
+    session_rank[np.lexsort((np.arange(n_sessions), timestamp[first_event[:n_sessions]]))] = np.arange(n_sessions)
+    device = rng.choice(len(P.DEVICES), size=n_sessions, p=P.shares(P.DEVICES))
+    rows = np.lexsort((position, session_rank[session], timestamp))
+    session, event_type, timestamp = session[rows], event_type[rows], timestamp[rows]
+    order, cart_product, cart_quantity = order[rows], cart_product[rows], cart_quantity[rows]
+    shown_product, landing = shown_product[rows], landing[rows]
 
+    page_url = pc.if_else(
+        pa.array(landing >= 0),
+        pa.array(P.LANDING_PAGES).take(np.maximum(landing, 0)),
+        pc.binary_join_element_wise("/products/", _text(shown_product + 1), ""),
+    )
     detail = pc.case_when(
         pa.StructArray.from_arrays(
-            [pa.array(is_page_view), pa.array(is_cart), pa.array(is_purchase)], ["page", "cart", "purchase"]
+            [pa.array(event_type == 0), pa.array(event_type == 1), pa.array(event_type == 3)],
+            ["page_view", "add_to_cart", "purchase"],
         ),
         pc.binary_join_element_wise(', "page_url": "', page_url, '"', ""),
         pc.binary_join_element_wise(
@@ -359,24 +364,19 @@ def _events(
         pc.binary_join_element_wise(', "order_id": ', _text(order + 1), ""),
         pa.scalar(""),
     )
+    session_id = pc.utf8_lpad(_text(session_rank[session] + 1), width=8, padding="0")
     metadata = pc.binary_join_element_wise(
-        '{"session_id": "s', session_id, '", "device": "', _labels(P.DEVICES, device), '"', detail, "}", ""
+        '{"session_id": "s', session_id, '", "device": "', _labels(P.DEVICES, device[session]), '"', detail, "}", ""
     )
-
     user = sessions.user[session]
-    chronological = np.lexsort((position, session_rank[session], timestamp))
-    return (
-        pa.table(
-            {
-                "id": pa.array(np.arange(1, session.size + 1), pa.int64()),
-                "user_id": pa.array(user + 1, pa.int32(), mask=user < 0),
-                "event_type": pa.array(["page_view", "add_to_cart", "checkout_start", "purchase"]).take(event_type),
-                "event_ts": _timestamps(timestamp),
-                "metadata": metadata,
-            }
-        )
-        .take(chronological)
-        .set_column(0, "id", pa.array(np.arange(1, session.size + 1), pa.int64()))
+    return pa.table(
+        {
+            "id": pa.array(np.arange(1, n + 1), pa.int64()),
+            "user_id": pa.array(user + 1, pa.int32(), mask=user < 0),
+            "event_type": pa.array(["page_view", "add_to_cart", "checkout_start", "purchase"]).take(event_type),
+            "event_ts": _timestamps(timestamp),
+            "metadata": metadata,
+        }
     )
 
 
@@ -416,17 +416,23 @@ def _browsing_sessions(rng: np.random.Generator, users: Users, n_events: int) ->
 
 
 def _event_times(
-    rng: np.random.Generator, sessions: Sessions, session: np.ndarray, position: np.ndarray, users: Users
+    rng: np.random.Generator,
+    sessions: Sessions,
+    session: np.ndarray,
+    position: np.ndarray,
+    first_event: np.ndarray,
+    users: Users,
 ) -> np.ndarray:
     """Events a few seconds to minutes apart: forward from a browsing session's start, backward from a purchase."""
     gap = np.where(position == 0, 0, 5 + rng.exponential(45.0, size=session.size).astype(np.int64))
     elapsed = np.cumsum(gap)
-    elapsed -= elapsed[np.searchsorted(session, session)]  # restart the clock at each session's first event
-    duration = np.zeros(sessions.user.size, dtype=np.int64)
-    np.maximum.at(duration, session, elapsed)
+    elapsed -= elapsed[first_event[session]]  # restart the clock at each session's first event
     buying = sessions.order[session] >= 0
     anchor = sessions.anchor[session]
-    timestamp = np.where(buying, anchor - duration[session] + elapsed, anchor + elapsed)
+    # Buying sessions are never cut short, so their last event (the purchase) is at elapsed == duration.
+    last_event = first_event[session] + sessions.length[session] - 1
+    duration = elapsed[np.minimum(last_event, session.size - 1)]
+    timestamp = np.where(buying, anchor - duration + elapsed, anchor + elapsed)
     # A purchase session never starts before its user signed up: squeeze its first steps after the signup.
     signup = users.created[np.maximum(sessions.user[session], 0)]
     timestamp = np.where(buying, np.maximum(timestamp, signup), timestamp)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from pipeline.extract import validate_date
+from pipeline.extract import validate_date, validate_tables
 from pipeline.lake import Lake
 from pipeline.load.report import LoadReport, QuarantinedFile, TableLoad
+from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings
 
 __all__ = ["LoadReport", "QuarantinedFile", "TableLoad", "load"]
@@ -14,17 +15,25 @@ __all__ = ["LoadReport", "QuarantinedFile", "TableLoad", "load"]
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
-def load(settings: Settings, extract_date: str | None = None, progress: Progress | None = None) -> LoadReport:
+def load(
+    settings: Settings,
+    extract_date: str | None = None,
+    progress: Progress | None = None,
+    tables: Sequence[str] | None = None,
+) -> LoadReport:
     """Load one date's partitions (or, without a date, every file not loaded yet) into RAW.
 
-    Rerunning is safe: a file already loaded with the same checksum is skipped.
+    `tables` limits the load to some source tables (default: all six). Rerunning is safe: a file already loaded
+    with the same checksum is skipped.
     """
     if extract_date is not None:
         extract_date = validate_date(extract_date)
+    selected = SOURCE_TABLES if tables is None else validate_tables(tables)
     if settings.warehouse.kind == "snowflake":
         from pipeline.load.snowflake import load_snowflake  # needs the cloud extras
 
-        return load_snowflake(settings, extract_date, Lake.from_settings(settings.lake), progress=progress)
+        lake = Lake.from_settings(settings.lake)
+        return load_snowflake(settings, extract_date, lake, progress=progress, tables=selected)
     from pipeline.load.duckdb import load_duckdb
 
-    return load_duckdb(settings, extract_date, progress=progress)
+    return load_duckdb(settings, extract_date, progress=progress, tables=selected)

@@ -10,7 +10,7 @@ The warehouse file is opened for the step and closed after it: DuckDB allows one
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -84,11 +84,16 @@ def loaded_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(rows)
 
 
-def load_duckdb(settings: Settings, extract_date: str | None, progress: Progress | None = None) -> LoadReport:
+def load_duckdb(
+    settings: Settings,
+    extract_date: str | None,
+    progress: Progress | None = None,
+    tables: Sequence[str] = SOURCE_TABLES,
+) -> LoadReport:
     started = time.perf_counter()
     lake = Lake.from_settings(settings.lake)
     report = LoadReport(warehouse=str(settings.warehouse.path), extract_date=extract_date)
-    files = [(table, key) for table in SOURCE_TABLES for key in lake.list_files(_prefix(table, extract_date))]
+    files = [(table, key) for table in tables for key in lake.list_files(_prefix(table, extract_date))]
     with open_warehouse(settings) as con:
         ensure_raw(con)
         history = loaded_checksums(con)

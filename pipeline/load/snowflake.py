@@ -11,7 +11,7 @@ statement) is recorded there too, with its first error, and the other files stil
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -78,13 +78,17 @@ class SnowflakeLoad:
 
 
 def load_snowflake(
-    settings: Settings, extract_date: str | None, lake: Lake, progress: Progress | None = None
+    settings: Settings,
+    extract_date: str | None,
+    lake: Lake,
+    progress: Progress | None = None,
+    tables: Sequence[str] = SOURCE_TABLES,
 ) -> LoadReport:
     """Load `extract_date` (or, without a date, every extracted date) from the lake into RAW on Snowflake."""
     dates = [extract_date] if extract_date else extracted_dates(lake)
     report = LoadReport(warehouse=f"Snowflake {snowflake_warehouse(settings).database}", extract_date=extract_date)
     for date in dates:
-        load = copy_partitions(settings, date, lake, progress)
+        load = copy_partitions(settings, date, lake, progress, tables)
         report.seconds += load.seconds
         for f in load.files:
             table = report.table(f.table)
@@ -112,7 +116,11 @@ def _describe(row: RejectedRow) -> str:
 
 
 def copy_partitions(
-    settings: Settings, extract_date: str, lake: Lake, progress: Progress | None = None
+    settings: Settings,
+    extract_date: str,
+    lake: Lake,
+    progress: Progress | None = None,
+    tables: Sequence[str] = SOURCE_TABLES,
 ) -> SnowflakeLoad:
     """Create the RAW tables if needed and COPY every file of the date's manifest into them."""
     warehouse = snowflake_warehouse(settings)
@@ -128,9 +136,9 @@ def copy_partitions(
         existing = {name.upper() for (name,) in run(sql.existing_raw_tables(warehouse.database))}
         if sql.LOAD_ERRORS_TABLE not in existing:
             run(sql.create_load_errors_table(warehouse.database))
-        for done, table in enumerate(SOURCE_TABLES):
+        for done, table in enumerate(tables):
             if progress:
-                progress(f"load {table}", done, len(SOURCE_TABLES))
+                progress(f"load {table}", done, len(tables))
             if table.upper() not in existing:
                 run(sql.create_raw_table(table, TABLE_SCHEMAS[table], warehouse.database))
             for key in files.get(table, []):
@@ -139,7 +147,7 @@ def copy_partitions(
                 result.files.append(outcome)
             result.table_rows[table] = run(sql.count_rows(table, warehouse.database))[0][0]
     if progress:
-        progress("load done", len(SOURCE_TABLES), len(SOURCE_TABLES))
+        progress("load done", len(tables), len(tables))
     result.seconds = time.perf_counter() - started
     return result
 

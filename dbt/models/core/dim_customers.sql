@@ -19,7 +19,7 @@ completed_orders as (
         min(date_key) as first_order_date,
         max(date_key) as last_order_date,
         count(*) as completed_orders,
-        sum(lines_revenue) as lifetime_value
+        {{ money('sum(lines_revenue)') }} as lifetime_value
     from {{ ref('fct_orders') }}
     where is_completed
     group by customer_key

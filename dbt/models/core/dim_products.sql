@@ -6,8 +6,8 @@ with products as (
 sales as (
     select
         product_key,
-        sum(quantity) as total_quantity_sold,
-        sum(line_revenue) as total_revenue,
+        cast(sum(quantity) as bigint) as total_quantity_sold,
+        {{ money('sum(line_revenue)') }} as total_revenue,
         count(distinct order_key) as total_orders,
         min(date_key) as first_sale_date,
         max(date_key) as last_sale_date

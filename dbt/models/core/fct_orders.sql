@@ -7,9 +7,9 @@ lines as (
     select
         order_key,
         count(*) as line_count,
-        sum(quantity) as total_quantity,
-        sum(line_revenue) as lines_revenue,
-        sum(estimated_margin) as estimated_margin
+        cast(sum(quantity) as bigint) as total_quantity,
+        {{ money('sum(line_revenue)') }} as lines_revenue,
+        {{ money('sum(estimated_margin)') }} as estimated_margin
     from {{ ref('fct_order_items') }}
     group by order_key
 )

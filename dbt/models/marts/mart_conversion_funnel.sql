@@ -9,10 +9,10 @@ steps as (
         session_date,
         device,
         count(*) as sessions,
-        sum(case when has_page_view then 1 else 0 end) as page_view_sessions,
-        sum(case when has_add_to_cart then 1 else 0 end) as add_to_cart_sessions,
-        sum(case when has_checkout then 1 else 0 end) as checkout_sessions,
-        sum(case when has_purchase then 1 else 0 end) as purchase_sessions
+        cast(sum(case when has_page_view then 1 else 0 end) as bigint) as page_view_sessions,
+        cast(sum(case when has_add_to_cart then 1 else 0 end) as bigint) as add_to_cart_sessions,
+        cast(sum(case when has_checkout then 1 else 0 end) as bigint) as checkout_sessions,
+        cast(sum(case when has_purchase then 1 else 0 end) as bigint) as purchase_sessions
     from sessions
     group by session_date, device
 )

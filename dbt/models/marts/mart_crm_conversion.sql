@@ -22,9 +22,9 @@ by_source as (
     select
         acquisition_source,
         count(*) as contacts,
-        sum(case when is_converted then 1 else 0 end) as crm_converted_contacts,
-        sum(case when has_signed_up then 1 else 0 end) as signups,
-        sum(case when has_ordered then 1 else 0 end) as first_orders
+        cast(sum(case when is_converted then 1 else 0 end) as bigint) as crm_converted_contacts,
+        cast(sum(case when has_signed_up then 1 else 0 end) as bigint) as signups,
+        cast(sum(case when has_ordered then 1 else 0 end) as bigint) as first_orders
     from journeys
     group by acquisition_source
 )

@@ -15,8 +15,8 @@ select
     l.country_code,
     coalesce(c.customer_segment, 'Unknown') as customer_segment,
     count(distinct l.order_key) as total_orders,
-    sum(l.quantity) as total_quantity,
-    sum(l.line_revenue) as total_revenue
+    cast(sum(l.quantity) as bigint) as total_quantity,
+    {{ money('sum(l.line_revenue)') }} as total_revenue
 from lines as l
 left join customers as c on l.customer_key = c.customer_key
 group by 1, 2, 3

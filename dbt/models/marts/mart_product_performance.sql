@@ -12,9 +12,9 @@ product_sales as (
     select
         l.product_key,
         count(distinct l.order_key) as total_orders,
-        sum(l.quantity) as total_quantity_sold,
-        sum(l.line_revenue) as total_revenue,
-        sum(l.estimated_margin) as total_margin,
+        cast(sum(l.quantity) as bigint) as total_quantity_sold,
+        {{ money('sum(l.line_revenue)') }} as total_revenue,
+        {{ money('sum(l.estimated_margin)') }} as total_margin,
         min(l.date_key) as first_sale_date,
         max(l.date_key) as last_sale_date
     from lines as l
@@ -26,10 +26,10 @@ ranked as (
         s.*,
         -- Ties on revenue are broken by product key so ranks and classes never change between runs.
         row_number() over (order by s.total_revenue desc, s.product_key) as revenue_rank,
-        sum(s.total_revenue) over (
+        {{ money('sum(s.total_revenue) over (
             order by s.total_revenue desc, s.product_key rows between unbounded preceding and current row
-        ) as cumulative_revenue,
-        sum(s.total_revenue) over () as all_products_revenue
+        )') }} as cumulative_revenue,
+        {{ money('sum(s.total_revenue) over ()') }} as all_products_revenue
     from product_sales as s
 )
 

@@ -20,9 +20,9 @@ select
     coalesce(c.customer_segment, 'Unknown') as customer_segment,
     count(distinct l.order_key) as total_orders,
     count(distinct l.customer_key) as unique_customers,
-    sum(l.quantity) as total_quantity,
-    sum(l.line_revenue) as total_revenue,
-    sum(l.estimated_margin) as total_margin,
+    cast(sum(l.quantity) as bigint) as total_quantity,
+    {{ money('sum(l.line_revenue)') }} as total_revenue,
+    {{ money('sum(l.estimated_margin)') }} as total_margin,
     cast(sum(l.line_revenue) / count(distinct l.order_key) as decimal(12, 2)) as avg_order_value
 from lines as l
 left join products as p on l.product_key = p.product_key

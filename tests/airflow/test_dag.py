@@ -1,0 +1,75 @@
+"""The DAG folder parses without errors into the expected tasks, dependencies, schedule and retries.
+
+Real Airflow DagBag and the real Cosmos rendering of the repo's dbt project (from a fresh `dbt parse` manifest).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline import orchestrate
+from pipeline.naming import SOURCE_TABLES
+
+
+@pytest.fixture(scope="module")
+def dag(airflow_env: dict[str, str]):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(orchestrate.DAGS_FOLDER))
+    assert bag.import_errors == {}
+    return bag.dags["shopstream_daily"]
+
+
+def _models(manifest: Path) -> set[str]:
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {node["name"] for node in nodes if node["resource_type"] == "model"}
+
+
+def test_schedule_retries_and_timeout(dag) -> None:
+    assert dag.schedule == "0 2 * * *"
+    assert dag.catchup is False
+    assert {"shopstream"} <= set(dag.tags)
+    for task in dag.tasks:
+        assert task.retries == 2, task.task_id
+        assert task.retry_delay > timedelta(0)
+        assert task.execution_timeout is not None
+
+
+def test_one_extract_and_one_load_per_source_table(dag) -> None:
+    ids = set(dag.task_ids)
+    assert {f"extract_{t}" for t in SOURCE_TABLES} <= ids
+    assert {f"load_{t}" for t in SOURCE_TABLES} <= ids
+    for table in SOURCE_TABLES:
+        extract = dag.get_task(f"extract_{table}")
+        assert extract.upstream_task_ids == {"ensure_source"}
+        assert extract.downstream_task_ids == {"publish_manifest"}
+        assert dag.get_task(f"load_{table}").upstream_task_ids == {"publish_manifest"}
+    # The extracts do not wait on one another: they run in parallel.
+    assert not any(t.startswith("extract_") for t in dag.get_task("extract_users").downstream_task_ids)
+
+
+def test_every_dbt_model_is_a_run_and_a_test_task_after_the_loads(dag, dbt_manifest: Path) -> None:
+    models = _models(dbt_manifest)
+    assert models, "the manifest has no models"
+    for model in models:
+        run, test = dag.get_task(f"dbt.{model}.run"), dag.get_task(f"dbt.{model}.test")
+        assert run.task_id in test.upstream_task_ids
+        assert run.pool == orchestrate.WAREHOUSE_POOL
+    # Staging models read RAW: each waits for every load; marts come after the core models they select from.
+    assert {f"load_{t}" for t in SOURCE_TABLES} <= dag.get_task("dbt.stg_orders.run").upstream_task_ids
+    assert "dbt.fct_order_items.test" in dag.get_task("dbt.mart_daily_orders.run").upstream_task_ids
+
+
+def test_docs_and_summary_come_last(dag) -> None:
+    docs = dag.get_task("dbt_docs")
+    assert docs.downstream_task_ids == {"summary"}
+    assert dag.get_task("summary").downstream_task_ids == set()
+    # Docs wait for every leaf of the dbt group.
+    dbt_leaves = {
+        t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and not t.downstream_task_ids - {"dbt_docs"}
+    }
+    assert dbt_leaves == docs.upstream_task_ids
