@@ -115,25 +115,13 @@ def _read_duckdb(path: str, sql: str, params: list | tuple) -> pd.DataFrame:
 
 
 def _read_snowflake(source: MartsSource, sql: str, params: list | tuple) -> pd.DataFrame:
-    import snowflake.connector  # the cloud extra: imported only for a Snowflake stack
-    from snowflake.connector.errors import DatabaseError
+    from pipeline.warehouse_snowflake import connect  # the cloud extra: imported only for a Snowflake stack
 
-    from pipeline.warehouse_snowflake import connection_options, first_line
-
-    options = {**connection_options(source.settings(), "bi"), "paramstyle": "qmark"}
-    try:
-        connection = snowflake.connector.connect(**options)
-    except DatabaseError as exc:
-        raise ShopstreamError(
-            f"cannot connect to Snowflake account {options['account']!r}: {first_line(exc)}"
-        ) from None
-    try:
+    with connect(source.settings(), "bi", paramstyle="qmark") as connection:
         cursor = connection.cursor()
         cursor.execute(sql, list(params))
         columns = [description[0] for description in cursor.description]
         return pd.DataFrame(cursor.fetchall(), columns=columns)
-    finally:
-        connection.close()
 
 
 def _in(values: tuple[str, ...]) -> str:

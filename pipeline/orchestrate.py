@@ -7,7 +7,6 @@ every task in one process. Return values are small JSON-friendly dicts, so Airfl
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -231,12 +230,3 @@ def _run_airflow(command: list[str], env: dict[str, str], what: str) -> None:
     if result.returncode != 0:
         tail = " ".join((result.stderr or result.stdout).strip().splitlines()[-1:])
         raise ShopstreamError(f"{what} failed: {tail}")
-
-
-def read_admin_password(settings: Settings) -> str | None:
-    """The generated admin password of `airflow standalone`, once it has written it."""
-    path = admin_password_file(settings)
-    if not path.exists():
-        return None
-    passwords = json.loads(path.read_text() or "{}")
-    return passwords.get("admin")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.settings import Settings, SnowflakeWarehouse
@@ -93,12 +93,12 @@ def connection_options(settings: Settings, purpose: Purpose = "loading") -> dict
 
 
 @contextmanager
-def connect(settings: Settings, purpose: Purpose = "loading") -> Iterator[SnowflakeConnection]:
-    """An open connection on the stack's warehouse for `purpose`, closed on exit."""
+def connect(settings: Settings, purpose: Purpose = "loading", **extra: Any) -> Iterator[SnowflakeConnection]:
+    """An open connection on the stack's warehouse for `purpose`, closed on exit (`extra`: connector options)."""
     import snowflake.connector  # the cloud extra: imported only when Snowflake is used
     from snowflake.connector.errors import DatabaseError
 
-    options = connection_options(settings, purpose)
+    options = {**connection_options(settings, purpose), **extra}
     try:
         connection = snowflake.connector.connect(**options)
     except DatabaseError as exc:
