@@ -108,7 +108,9 @@ class StepProgress:
         self._progress.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is not None:  # a failed step: erase the bars so its one-line error stands alone
+            self._progress.live.transient = True
         self._progress.stop()
 
     def __call__(self, what: str, done: int, total: int) -> None:

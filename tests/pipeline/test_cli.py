@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +17,14 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.settings import resolve_settings
+from pipeline.extract import extract
+from pipeline.lake import Lake
+from pipeline.load import load
+from pipeline.load.duckdb import layer_counts
+from pipeline.naming import LAKE_PREFIXES
+from pipeline.settings import LakeSettings, resolve_settings
 
-from .conftest import free_port
+from .conftest import STACK, free_port
 
 runner = CliRunner()
 
@@ -133,3 +141,33 @@ def test_help_teaches_with_examples() -> None:
         assert result.exit_code == 0
         assert "Examples" in result.output and f"shopstream {command}" in result.output
         assert "--stack" in result.output and "--outputs" in result.output
+
+
+@pytest.fixture
+def full_lake() -> Iterator[Path]:
+    """A lake directory on a tmpfs of 64 KiB, filled up: a real filesystem with no space left."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    path = Path(tempfile.mkdtemp(prefix="shopstream-full-"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(path)], check=True)
+    try:
+        with contextlib.suppress(OSError), (path / "filler").open("wb", buffering=0) as filler:
+            while True:
+                filler.write(b"\0" * 4096)
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=False)
+        path.rmdir()
+
+
+def test_disk_full_is_one_line_and_loses_nothing(pipe_stack, full_lake: Path) -> None:
+    extract(pipe_stack, "2026-11-24")
+    load(pipe_stack, "2026-11-24")
+    loaded = layer_counts(pipe_stack)["RAW"]
+
+    result = invoke("extract", "--stack", STACK, "--date", "2026-11-25", SHOPSTREAM_LAKE_URI=str(full_lake))
+
+    assert_one_line_error(result, "disk full", "free some space")
+    lake = Lake.from_settings(LakeSettings(uri=str(full_lake)))
+    assert all(lake.list_files(prefix) == [] for prefix in LAKE_PREFIXES.values())  # no half-written file visible
+    assert layer_counts(pipe_stack)["RAW"] == loaded
