@@ -195,9 +195,14 @@ def airflow_environment(settings: Settings, port: int = AIRFLOW_PORT, parallelis
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://{AIRFLOW_HOST}:{port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{AIRFLOW_HOST}:{port}/execution/",
+        # A laptop's first requests to a cold API server can exceed Airflow's 5 s default and fail the task.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
         ENV_HOME: str(shopstream_home()),
         ENV_STACK: settings.stack,
         ENV_DBT_MANIFEST: str(dbt_manifest_path()),
+        # `airflow standalone` starts its scheduler, API server, ... as a bare `airflow` found on PATH: this
+        # virtualenv's bin folder comes first, so it works without activating the virtualenv.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
 
 
