@@ -6,7 +6,6 @@ the stack's permissions (see docs/cloud.md for what only a real account can veri
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,13 +15,13 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-# Bound once: calling `fakesnow.server()` imports the `fakesnow.server` module, which then shadows the function.
-from fakesnow import server as start_fakesnow
-
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.naming import StackNames
 from pipeline.settings import SECRET_OUTPUTS, Settings, SnowflakeWarehouse
 from pipeline.warehouse_snowflake import connect
+from tests.fixtures.network import find_free_port as free_port
+from tests.fixtures.network import moto_s3_server
+from tests.fixtures.snowflake import start_fakesnow
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -32,12 +31,6 @@ FAKE_AWS = {
 }
 SECRET_ACCESS_KEY = "s3cr3t-never-shown"
 POSTGRES_PASSWORD = "pg-pa55word-never-shown"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def unique_stack() -> str:
@@ -102,15 +95,8 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def s3_server(fake_aws: None) -> Iterator[str]:
     """moto's S3 server on a free port (a real HTTP endpoint; it does not enforce IAM). Yields its URL."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_s3_server() as url:
+        yield url
 
 
 @pytest.fixture

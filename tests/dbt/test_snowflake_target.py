@@ -6,7 +6,6 @@ tests need, so this build runs models and data tests; the unit tests run on Duck
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,17 +15,12 @@ from pipeline.naming import StackNames
 from pipeline.settings import LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
 from pipeline.transform import TransformReport, build
 from tests.dbt.raw_bootstrap import RAW_DDL, completed_revenue, snapshots, source_file
+from tests.fixtures.network import find_free_port as free_port
 from tests.fixtures.snowflake import start_fakesnow
 
 pytestmark = pytest.mark.slow
 
 STACK = "sfdbt"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def snowflake_stack(home: Path) -> Settings:

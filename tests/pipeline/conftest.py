@@ -7,7 +7,6 @@ NULL timestamps, cents, unicode, nested JSON.
 from __future__ import annotations
 
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from pipeline import source
 from pipeline.settings import ENV_HOME, ENV_PG_PORT, Settings, resolve_settings
+from tests.fixtures.network import find_free_port as free_port
 
 STACK = "pipe"
 
@@ -46,12 +46,6 @@ SELECT 'lead' || i || '@example.com', 'referral', NULL, timestamp '2026-01-01', 
        CASE WHEN i % 3 = 0 THEN timestamp '2026-01-05' END
 FROM generate_series(1, 150) AS i;
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ The same checks run on a local directory and on S3 (moto's real S3 server proces
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -13,11 +12,11 @@ import boto3
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pytest
-from moto.server import ThreadedMotoServer
 
 from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake
 from pipeline.settings import LakeSettings
+from tests.fixtures.network import moto_s3_server
 
 TABLE = pa.table(
     {
@@ -28,21 +27,10 @@ TABLE = pa.table(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with moto_s3_server() as url:
+        yield url
 
 
 @pytest.fixture(params=["local", "s3"])
