@@ -18,9 +18,9 @@ from pipeline.lake import Lake
 from pipeline.load import snowflake_sql as sql
 from pipeline.load.snowflake import load_snowflake
 from pipeline.naming import SOURCE_TABLES, StackNames
-from pipeline.settings import SnowflakeWarehouse, apply_overrides, settings_from_outputs
+from pipeline.settings import apply_overrides, settings_from_outputs
 from pipeline.warehouse_snowflake import connect
-from tests.cloud.conftest import cloud_outputs, sample_table, unique_stack
+from tests.cloud.conftest import cloud_outputs, create_snowflake_objects, sample_table, unique_stack
 
 ROWS = 4
 DAY_1 = "2026-01-10"
@@ -46,16 +46,7 @@ def cloud_settings(tmp_path: Path, snowflake_server: dict, monkeypatch: pytest.M
     settings = settings_from_outputs(stack, cloud_outputs(stack), "test outputs")
     settings = apply_overrides(settings, lake_uri=str(tmp_path / "lake"))
     (tmp_path / "lake" / "raw").mkdir(parents=True)
-    warehouse = settings.warehouse
-    assert isinstance(warehouse, SnowflakeWarehouse)
-    with connect(settings) as connection:
-        cursor = connection.cursor()
-        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {warehouse.database}")
-        for schema in warehouse.schemas.values():
-            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {warehouse.database}.{schema}")
-        cursor.execute(f"CREATE FILE FORMAT IF NOT EXISTS {warehouse.parquet_format} TYPE = PARQUET")
-        # The cloud stage: URL = 's3://<bucket>/raw/' with the stack's storage integration.
-        cursor.execute(f"CREATE STAGE IF NOT EXISTS {warehouse.stage} URL = 'file://{tmp_path}/lake/raw/'")
+    create_snowflake_objects(settings, tmp_path / "lake" / "raw")
     return settings
 
 
