@@ -39,7 +39,7 @@ def snowflake_stack(home: Path) -> Settings:
 
 
 def fill_raw(cursor, database: str) -> dict[str, list[dict]]:
-    """RAW on the fake account: the hand-made snapshots, loaded twice like the Snowflake loader would."""
+    """RAW on the fake account: the hand-made snapshots, loaded like the Snowflake loader would."""
     loads, latest = snapshots()
     cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
     cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {database}.RAW")
@@ -47,14 +47,17 @@ def fill_raw(cursor, database: str) -> dict[str, list[dict]]:
         cursor.execute(
             f"CREATE OR REPLACE TABLE {database}.RAW.{table} ({ddl}, _source_file VARCHAR, _loaded_at TIMESTAMP)"
         )
-    for rows_by_table, loaded_at in loads:
-        for table, rows in rows_by_table.items():
+    for snapshot in loads:
+        for table, rows in snapshot.rows.items():
             columns = list(rows[0])
             placeholders = ", ".join(["%s"] * (len(columns) + 2))
             cursor.executemany(
                 f"INSERT INTO {database}.RAW.{table} ({', '.join(columns)}, _source_file, _loaded_at) "
                 f"VALUES ({placeholders})",
-                [(*(row[c] for c in columns), source_file(table, loaded_at), loaded_at) for row in rows],
+                [
+                    (*(row[c] for c in columns), source_file(table, snapshot.extract_date), snapshot.loaded_at)
+                    for row in rows
+                ],
             )
     return latest
 
