@@ -14,6 +14,6 @@ with last_days as (
     select max(cast(contacted_at as date)) from {{ ref('stg_crm_contacts') }}
 )
 
-select
-    {% if as_of %}cast('{{ as_of }}' as date){% else %}max(last_day){% endif %} as as_of_date
+-- Exactly one row either way: an aggregate without GROUP BY.
+select {% if as_of %}max(cast('{{ as_of }}' as date)){% else %}max(last_day){% endif %} as as_of_date
 from last_days
