@@ -154,6 +154,33 @@ def test_crm_and_web_funnels_match_the_source(built):
     )[0] == (sessions, purchasing, completed)
 
 
+def test_signup_funnel_matches_the_source(built):
+    """Per signup month: registrations, those with a completed order, and the mean days to the first one."""
+    settings, _, _ = built
+    expected = {
+        month: (signups, first_orders, float(days) if days is not None else None)
+        for month, signups, first_orders, days in source_rows(
+            settings,
+            """WITH firsts AS (SELECT user_id, min(created_at)::date AS first_day FROM orders
+                              WHERE status = ANY(%s) GROUP BY 1)
+               SELECT date_trunc('month', u.created_at)::date, count(*), count(f.user_id),
+                      avg(f.first_day - u.created_at::date)
+               FROM users u LEFT JOIN firsts f ON f.user_id = u.id GROUP BY 1""",
+            (list(COMPLETED),),
+        )
+    }
+    rows = warehouse_rows(
+        settings,
+        "SELECT month_start, signups, first_orders, avg_days_to_first_order FROM MARTS.mart_signup_funnel "
+        "WHERE signups > 0",
+    )
+    assert {month: (signups, orders) for month, signups, orders, _ in rows} == {
+        month: (signups, orders) for month, (signups, orders, _) in expected.items()
+    }
+    for month, _, _, days in rows:
+        assert days == pytest.approx(expected[month][2], abs=0.05 + 1e-9), month
+
+
 def test_a_second_build_on_the_same_data_gives_identical_marts(built):
     settings, _, first = built
     assert len(first) >= 6

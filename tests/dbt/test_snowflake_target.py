@@ -141,8 +141,10 @@ _STRING = re.compile(r"'(?:[^']|'')*'")
 _DESC_WITHOUT_NULLS = re.compile(r"\bdesc\b(?!\s+nulls\s+(first|last)\b)", re.I)
 _WEEK_TRUNC = re.compile(r"\bdate_trunc\s*\(\s*'?week", re.I)
 _LEAST_GREATEST = re.compile(r"\b(least|greatest)\s*\(", re.I)
-_CAST_TYPE = r"(double|float|bigint|integer|decimal\s*\(\s*\d+\s*,\s*\d+\s*\))"
-_EXPLICIT_CAST_BEFORE = re.compile(rf"\bas\s+{_CAST_TYPE}\s*\)\s*$", re.I)
+# Floats divide alike on both engines; integer quotients are only ever floored (equal on both). Decimals may not
+# be divided: DuckDB turns decimal ÷ number into a double, Snowflake keeps it exact, and they round differently.
+_CAST_BEFORE = re.compile(r"\bas\s+(double|float|bigint)\s*\)\s*$", re.I)
+_CAST_AFTER = re.compile(r"^\s*cast\s*\(", re.I)
 
 
 def _arguments(sql: str, open_paren: int) -> list[str]:
@@ -166,7 +168,8 @@ def semantics_offenders(sql: str) -> list[str]:
     - `ORDER BY … DESC` without NULLS FIRST/LAST: Snowflake puts NULLs first on DESC, DuckDB last;
     - LEAST/GREATEST with an argument not wrapped in COALESCE: NULL on Snowflake if any argument is NULL;
     - DATE_TRUNC('week'): follows Snowflake's WEEK_START parameter;
-    - a division whose left operand is not an explicit cast: exact on Snowflake, floating point on DuckDB."""
+    - a division whose operands are not both explicit casts to a float or an integer: exact on Snowflake, floating
+      point on DuckDB."""
     without_comments = _COMMENT.sub(" ", sql)
     code = _STRING.sub("''", without_comments)  # a '/' or 'desc' inside a string literal is no operator
     found = [
@@ -177,14 +180,14 @@ def semantics_offenders(sql: str) -> list[str]:
         bare = [a for a in _arguments(code, call.end() - 1) if not a.lower().startswith("coalesce(")]
         found += [f"{call.group(1)} argument without COALESCE: {a[:60]}" for a in bare]
     for i, char in enumerate(code):
-        if char == "/" and not _EXPLICIT_CAST_BEFORE.search(code[:i]):
+        if char == "/" and not (_CAST_BEFORE.search(code[:i]) and _CAST_AFTER.match(code[i + 1 :])):
             found.append(f"division without an explicit cast: …{code[max(0, i - 60) : i + 20]}")
     return found
 
 
 def test_semantics_scanner_flags_each_pattern():
     bad = """select row_number() over (order by revenue desc) as r, least(a, coalesce(b, 0)) as l,
-             date_trunc('week', d) as w, amount / n as x from t"""
+             date_trunc('week', d) as w, cast(amount as decimal(18, 2)) / cast(n as bigint) as x from t"""
     assert [finding.split(":")[0] for finding in semantics_offenders(bad)] == [
         "DESC without NULLS", "week truncation", "least argument without COALESCE", "division without an explicit cast",
     ]  # fmt: skip
