@@ -13,7 +13,15 @@ from rich.live import Live
 from pipeline.classroom.automation import Automation, PulumiAutomation
 from pipeline.classroom.plan import ClassPlan, ClassSettings, plan_class
 from pipeline.classroom.roster import RosterError, Student, load_roster, select
-from pipeline.classroom.runner import DEFAULT_PARALLEL, Board, Classroom, Outcome, outcome_table, run_parallel
+from pipeline.classroom.runner import (
+    DEFAULT_PARALLEL,
+    Board,
+    Classroom,
+    Outcome,
+    RetryPolicy,
+    outcome_table,
+    run_parallel,
+)
 from pipeline.classroom.state import DEFAULT_ROOT, CohortFiles
 from pipeline.classroom.status import class_status, cohort_stacks, status_table
 from pipeline.cli import err, friendly_errors, out
@@ -42,6 +50,11 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON document on std
 def open_automation() -> Automation:
     """The Pulumi adapter (tests replace this function with a fake)."""
     return PulumiAutomation()
+
+
+def retry_policy() -> RetryPolicy:
+    """How long to wait for a busy stack (tests replace it to record the pauses instead of sleeping)."""
+    return RetryPolicy()
 
 
 # -- plan -------------------------------------------------------------------------------------------------------
@@ -146,7 +159,7 @@ def _provision(
 ) -> None:
     class_plan = plan_class(cohort, students, files.salt(create=True), settings)
     board = Board(f"Cohort {cohort}", [(p.student.student_id, p.stack) for p in class_plan.students])
-    classroom = Classroom(automation, files, board)
+    classroom = Classroom(automation, files, board, retry_policy())
     board.add("(course)", class_plan.course.stack)
     with Live(board, console=err, refresh_per_second=4, transient=True):
         outcomes = [classroom.provision_course(class_plan.course)]
@@ -175,7 +188,7 @@ def handout(
     automation = open_automation()
     class_plan = plan_class(cohort, students, files.salt(create=True), _class_settings(files))
     board = Board(f"Hand-outs {cohort}", [(p.student.student_id, p.stack) for p in class_plan.students])
-    classroom = Classroom(automation, files, board)
+    classroom = Classroom(automation, files, board, retry_policy())
     with Live(board, console=err, refresh_per_second=4, transient=True):
         outcomes = run_parallel(class_plan.students, classroom.handout, parallel)
     _finish(f"classroom handout {cohort}", outcomes, files)
@@ -221,7 +234,7 @@ def destroy(
     course = stacks[-1:] if stacks and stacks[-1].endswith("-course") else []
     students = stacks[: len(stacks) - len(course)]
     board = Board(f"Destroy {cohort}", [(stack, stack) for stack in stacks])
-    classroom = Classroom(automation, files, board)
+    classroom = Classroom(automation, files, board, retry_policy())
     with Live(board, console=err, refresh_per_second=4, transient=True):
         outcomes = run_parallel(students, classroom.teardown, parallel)
         if all(outcome.ok for outcome in outcomes):

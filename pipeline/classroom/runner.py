@@ -15,7 +15,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,11 +120,23 @@ def run_parallel(items: list[T], work: Callable[[T], Outcome], parallel: int) ->
     """`work` on every item, `parallel` at a time, outcomes in item order. A crash stops what has not started."""
     if parallel < 1:
         raise ShopstreamError(f"--parallel must be at least 1, not {parallel}")
+    stop = threading.Event()  # set by a crash or Ctrl-C: no new stack starts, running ones finish
+
+    def guarded(item: T) -> Outcome:
+        if stop.is_set():
+            raise CancelledError
+        try:
+            return work(item)
+        except BaseException:
+            stop.set()
+            raise
+
     with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="classroom") as pool:
-        futures = [pool.submit(work, item) for item in items]
+        futures = [pool.submit(guarded, item) for item in items]
         try:
             return [future.result() for future in futures]
         except BaseException:
+            stop.set()
             for future in futures:
                 future.cancel()
             raise
@@ -230,8 +242,8 @@ class Classroom:
                 except StackBusyError as exc:
                     if attempt == self.retry.attempts:
                         raise StackBusyError(
-                            f"{exc} (still busy after {attempt} attempts: wait for the other update, or clear a "
-                            f"stale lock with `pulumi cancel --stack {stack}`, then rerun)"
+                            f"still busy after {attempt} attempts: let the other update finish, or clear a stale "
+                            f"lock with `pulumi cancel --stack {stack}`, then rerun"
                         ) from exc
                     delay = self.retry.delay(attempt)
                     retries += 1
