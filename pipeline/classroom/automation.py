@@ -63,7 +63,10 @@ class PulumiAutomation:
     def __init__(self, work_dir: Path = REPOSITORY, policy_pack: Path = POLICY_PACK):
         if shutil.which("pulumi") is None:
             raise ShopstreamError(INSTALL_HINT)
-        from pulumi import automation
+        try:
+            from pulumi import automation
+        except ImportError:
+            raise ShopstreamError("the classroom needs the infra extra: run `make install-all`") from None
 
         self._auto = automation
         self._policy_packs = [str(policy_pack)]
