@@ -35,7 +35,7 @@ classroom_app = typer.Typer(
 
 Roster = Annotated[Path, typer.Option("--roster", help="CSV with a header: student_id (required), name, email.")]
 Cohort = Annotated[str, typer.Option("--cohort", help="Cohort name: 1-10 lower-case letters or digits (e.g. fall26).")]
-Parallel = Annotated[int, typer.Option("--parallel", help="Stacks worked on at the same time.")]
+Parallel = Annotated[int, typer.Option("--parallel", min=1, help="Stacks worked on at the same time.")]
 Only = Annotated[str | None, typer.Option("--only", help="Only these students: ID,ID,...")]
 Dir = Annotated[Path, typer.Option("--dir", help="The instructor's classroom folder (keep it private).")]
 Region = Annotated[str | None, typer.Option("--region", help="AWS region of the students' stacks.")]
@@ -166,10 +166,9 @@ def _provision(
         if outcomes[0].ok:
             work = lambda plan: classroom.provision_student(plan, rotate=rotate)  # noqa: E731
             outcomes += run_parallel(class_plan.students, work, parallel)
-    _finish(f"classroom {'rotate-keys' if rotate else 'up'} {cohort}", outcomes, files)
     if not outcomes[0].ok:
         err.print("[red]error:[/] the course stack failed, so no student stack was touched (see its log)")
-        raise typer.Exit(1)
+    _finish(f"classroom {'rotate-keys' if rotate else 'up'} {cohort}", outcomes, files)
 
 
 # -- hand-outs --------------------------------------------------------------------------------------------------

@@ -283,3 +283,14 @@ def test_destroy_keeps_the_course_while_a_student_stack_remains(a_class: Class):
     assert set(a_class.backend.stacks) == {"fall26-dave", COURSE}
     assert "kept" in table_row(result.stdout, COURSE) and "database in use" in table_row(result.stdout, "fall26-dave")
     assert (a_class.handout("dave") / "outputs.json").exists()
+
+
+def test_a_failing_course_stack_leaves_every_student_stack_alone(a_class: Class):
+    a_class.backend.failures[("up", COURSE)] = "error: insufficient privileges to create a resource monitor"
+
+    result = a_class.up()
+
+    assert result.exit_code == 1
+    assert "the course stack failed, so no student stack was touched" in result.stderr
+    assert "insufficient privileges" in table_row(result.stdout, COURSE)
+    assert all(a_class.backend.calls_for(stack) == [] for stack in STACKS)
