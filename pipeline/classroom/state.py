@@ -30,7 +30,7 @@ def private_dir(path: Path) -> Path:
     """Create `path` (and missing parents) readable by the owner only."""
     missing = [parent for parent in (path, *path.parents) if not parent.exists()]
     for folder in reversed(missing):
-        folder.mkdir(mode=PRIVATE_DIR)
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)  # parallel students may create a shared parent together
         folder.chmod(PRIVATE_DIR)  # mkdir's mode is filtered by the umask
     return path
 

@@ -294,3 +294,35 @@ def test_a_failing_course_stack_leaves_every_student_stack_alone(a_class: Class)
     assert "the course stack failed, so no student stack was touched" in result.stderr
     assert "insufficient privileges" in table_row(result.stdout, COURSE)
     assert all(a_class.backend.calls_for(stack) == [] for stack in STACKS)
+
+
+def test_a_folder_another_student_created_meanwhile_is_no_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Parallel students create `handout/` together: one sees it missing, another creates it first."""
+    from pipeline.classroom.state import private_dir, write_private
+
+    shared = private_dir(tmp_path / "classroom" / "fall26" / "handout")
+    real_exists = Path.exists
+    # `handout/` was checked before the other thread's mkdir (only there: nothing outside tmp_path may be touched).
+    monkeypatch.setattr(Path, "exists", lambda self: False if self.is_relative_to(shared) else real_exists(self))
+    write_private(shared / "alice" / "README.md", "x")
+    monkeypatch.undo()
+    assert (shared / "alice" / "README.md").read_text() == "x"
+    assert mode(shared / "alice") == mode(shared) == 0o700 and mode(shared / "alice" / "README.md") == 0o600
+
+
+def test_the_live_board_shows_running_and_failed_stacks_and_the_tally():
+    from rich.console import Console
+
+    from pipeline.classroom.runner import Board
+
+    board = Board("Cohort fall26", [("alice", "fall26-alice"), ("bob", "fall26-bob"), ("carol", "fall26-carol")])
+    board.add("(course)", COURSE)
+    board.update(COURSE, "ok")
+    board.update("fall26-alice", "pulumi up: busy, retry in 4s")
+    board.update("fall26-bob", "failed")
+    console = Console(record=True, width=200)
+    console.print(board)
+    text = console.export_text()
+    assert "Cohort fall26: 1 ok · 1 failed · 1 running · 1 queued" in text
+    assert "pulumi up: busy, retry in 4s" in text and "fall26-bob" in text
+    assert "fall26-carol" not in text and COURSE not in text  # queued and finished rows stay out of the way
