@@ -25,6 +25,7 @@ from pipeline.classroom.runner import (
 from pipeline.classroom.state import DEFAULT_ROOT, CohortFiles
 from pipeline.classroom.status import class_status, cohort_stacks, status_table
 from pipeline.cli import err, friendly_errors, out
+from pipeline.errors import ShopstreamError
 from pipeline.naming import validate_cohort
 
 classroom_app = typer.Typer(
@@ -241,6 +242,19 @@ def destroy(
         else:  # student grants name the grader role: keep the course stack until every student stack is gone
             outcomes += [Outcome("(course)", stack, "kept", 0.0, 0, "student stacks remain") for stack in course]
     _finish(f"classroom destroy {cohort}", outcomes, files)
+
+
+# -- grading ----------------------------------------------------------------------------------------------------
+# `shopstream classroom grade` belongs to the grading package, which registers it on `classroom_app`. What it needs
+# from the classroom: the class (`planned_class`: stacks, hand-out folders, data-variant seeds from the cohort's
+# salt), the grader's key (`CohortFiles.grader_key`) and the course stack's outputs (grader user, role, warehouse).
+def planned_class(roster: Path, cohort: str, directory: Path = DEFAULT_ROOT) -> ClassPlan:
+    """The checked roster's plan with the cohort's own salt and recorded settings; the cohort must exist."""
+    files = CohortFiles(directory, cohort)
+    salt = files.salt(create=False)
+    if salt is None:
+        raise ShopstreamError(f"cohort {cohort} has no state in {files.folder}: run `shopstream classroom up` first")
+    return plan_class(cohort, load_roster(roster, cohort), salt, _class_settings(files))
 
 
 # -- shared -----------------------------------------------------------------------------------------------------

@@ -181,3 +181,15 @@ def test_up_without_the_pulumi_cli_says_how_to_install_it(tmp_path: Path):
     assert len(lines) == 1, result.stderr
     assert "the Pulumi CLI is not installed" in lines[0] and "curl -fsSL https://get.pulumi.com | sh" in lines[0]
     assert not (tmp_path / "c").exists()  # no salt, no keys, nothing
+
+
+def test_planned_class_gives_grading_the_seeds_up_used(a_class: Class):
+    from pipeline.classroom.cli import planned_class
+
+    with pytest.raises(ShopstreamError, match="run `shopstream classroom up` first"):
+        planned_class(a_class.roster, "fall26", a_class.folder)
+    assert a_class.up().exit_code == 0
+    planned = planned_class(a_class.roster, "fall26", a_class.folder)
+    for student in planned.students:
+        config = a_class.backend.stacks[student.stack].config
+        assert config["shopstream:variantSeed"].value == str(student.variant_seed)
