@@ -57,9 +57,9 @@ This folder is yours alone: it holds your Snowflake private key (`{KEY_FILE}`) a
 From a checkout of the ShopStream Stack repository, after `make install-all`:
 
 ```bash
-export SNOWFLAKE_USER={user}
-export SNOWFLAKE_PRIVATE_KEY_PATH=/path/to/this/folder/{KEY_FILE}
 export HANDOUT=/path/to/this/folder
+export SNOWFLAKE_USER={user}
+export SNOWFLAKE_PRIVATE_KEY_PATH="$HANDOUT/{KEY_FILE}"
 
 .venv/bin/shopstream run --stack {stack} --outputs "$HANDOUT/{OUTPUTS_FILE}"        # generate, extract, load, dbt
 .venv/bin/shopstream status --stack {stack} --outputs "$HANDOUT/{OUTPUTS_FILE}"     # rows per layer
