@@ -38,12 +38,23 @@ Roster = Annotated[Path, typer.Option("--roster", help="CSV with a header: stude
 Cohort = Annotated[str, typer.Option("--cohort", help="Cohort name: 1-10 lower-case letters or digits (e.g. fall26).")]
 Parallel = Annotated[int, typer.Option("--parallel", min=1, help="Stacks worked on at the same time.")]
 Only = Annotated[str | None, typer.Option("--only", help="Only these students: ID,ID,...")]
-Dir = Annotated[Path, typer.Option("--dir", help="The instructor's classroom folder (keep it private).")]
-Region = Annotated[str | None, typer.Option("--region", help="AWS region of the students' stacks.")]
-CreditQuota = Annotated[int | None, typer.Option("--credit-quota", help="Snowflake credits per student per month.")]
+Dir = Annotated[Path, typer.Option("--dir", help="The instructor's private classroom folder (git-ignored).")]
+Region = Annotated[
+    str | None,
+    typer.Option(
+        "--region", help="AWS region of the stacks (default eu-west-1; later runs keep the cohort's last choice)."
+    ),
+]
+CreditQuota = Annotated[
+    int | None, typer.Option("--credit-quota", help="Snowflake credits per student per month (default 5).")
+]
 Org = Annotated[str | None, typer.Option("--org", help="Prefix of S3 bucket names (S3 names are global).")]
-CourseQuota = Annotated[int | None, typer.Option("--course-credit-quota", help="Credits per month for grading.")]
-Budget = Annotated[int | None, typer.Option("--course-budget-usd", help="Monthly AWS budget of the account, in USD.")]
+CourseQuota = Annotated[
+    int | None, typer.Option("--course-credit-quota", help="Snowflake credits per month for grading (default 10).")
+]
+Budget = Annotated[
+    int | None, typer.Option("--course-budget-usd", help="Monthly AWS budget of the account in USD (default 100).")
+]
 Instructor = Annotated[str | None, typer.Option("--instructor-email", help="Who receives the budget alerts.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON document on stdout instead of a table.")]
 

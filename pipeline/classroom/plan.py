@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.classroom.roster import Student
+from pipeline.classroom.roster import Student, is_email
 from pipeline.errors import ShopstreamError
 from pipeline.naming import CohortNames, StackNames
 from pipeline.variant import variant_seed
@@ -64,6 +64,8 @@ class ClassSettings:
         ):
             if value <= 0:
                 raise ShopstreamError(f"{option} must be a positive number, not {value}")
+        if self.instructor_email is not None and not is_email(self.instructor_email):
+            raise ShopstreamError(f"--instructor-email {self.instructor_email!r} is not an e-mail address")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,10 @@ class RosterError(ShopstreamError):
         super().__init__(f"roster {path} refused ({count}, nothing was provisioned): " + "; ".join(problems))
 
 
+def is_email(text: str) -> bool:
+    return bool(_EMAIL.match(text))
+
+
 def load_roster(path: Path, cohort: str) -> list[Student]:
     """Read and check the roster; raise RosterError listing every problem, or return the students in file order."""
     validate_cohort(cohort)
@@ -87,7 +91,7 @@ def parse_roster(text: str, cohort: str, path: Path = Path("<roster>")) -> list[
             problems.append(f"line {line}: duplicate student_id {student_id!r} (first on line {first})")
             continue
         first_line_of_id[student_id] = line
-        if email and not _EMAIL.match(email):
+        if email and not is_email(email):
             problems.append(f"line {line}: bad e-mail {email!r} for student {student_id!r}")
         stack = student_stack(cohort, student_id)
         if stack.split("-", 1)[1] == COURSE_STACK_SUFFIX:

@@ -193,3 +193,17 @@ def test_planned_class_gives_grading_the_seeds_up_used(a_class: Class):
     for student in planned.students:
         config = a_class.backend.stacks[student.stack].config
         assert config["shopstream:variantSeed"].value == str(student.variant_seed)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--credit-quota", "0"], "--credit-quota must be a positive number, not 0"),
+        (["--instructor-email", "teacher.example.edu"], "--instructor-email 'teacher.example.edu' is not an e-mail"),
+    ],
+)
+def test_bad_class_options_are_one_line_errors(a_class: Class, option: list[str], message: str):
+    result = a_class.run("plan", "--roster", str(a_class.roster), "--cohort", "fall26", *option)
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {message}")
