@@ -8,6 +8,7 @@ drive it with a fake; this module is the only place that needs the Pulumi CLI.
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +71,8 @@ class PulumiAutomation:
 
         self._auto = automation
         self._policy_packs = [str(policy_pack)]
+        self._listing: dict[str, Any] | None = None
+        self._listing_lock = threading.Lock()
         self._workspace = self._call(lambda: automation.LocalWorkspace(work_dir=str(work_dir)))
 
     def list_stacks(self) -> list[str]:
@@ -111,7 +114,10 @@ class PulumiAutomation:
         return {key: output.value for key, output in outputs.items()}
 
     def summary(self, stack: str) -> StackSummary:
-        listed = {summary.name: summary for summary in self._call(self._workspace.list_stacks)}
+        with self._listing_lock:  # one `pulumi stack ls` for a whole status table, not one per stack
+            if self._listing is None:
+                self._listing = {summary.name: summary for summary in self._call(self._workspace.list_stacks)}
+            listed = self._listing
         selected = self._call(lambda: self._auto.Stack.select(stack, self._workspace))
         info = self._call(lambda: selected.info(show_secrets=False))
         listing = listed.get(stack)
