@@ -51,6 +51,7 @@ Outputs = Annotated[
     typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs (use a cloud stack without Pulumi)."),
 ]
 DateOption = Annotated[str | None, typer.Option("--date", help="Extraction date YYYY-MM-DD (default: today, UTC).")]
+Force = Annotated[bool, typer.Option("--force", help="Run dbt even when nothing changed since the last build.")]
 
 
 # -- errors: one line, no traceback ------------------------------------------------------------------------------
@@ -223,6 +224,7 @@ def transform(
         str | None,
         typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the last day in the data."),
     ] = None,
+    force: Force = False,
 ) -> None:
     """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
     from pipeline.run import SKIP_TRANSFORM, describe_transform, transform_available
@@ -232,7 +234,7 @@ def transform(
     if not transform_available():
         out.print(f"[yellow]{SKIP_TRANSFORM}[/]")
         return
-    report = run_transform(settings, select=select, as_of_date=as_of_date)
+    report = run_transform(settings, select=select, as_of_date=as_of_date, force=force)
     out.print(f"[green]✓[/] {describe_transform(report)}")
 
 
@@ -259,6 +261,7 @@ def run(
     ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of generated data.")] = 42,
     date: DateOption = None,
+    force: Force = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
     from pipeline.extract import validate_date
@@ -268,9 +271,8 @@ def run(
     extract_date = validate_date(date)
     settings = _settings(stack, outputs, create=True)
     with StepProgress() as progress:
-        summary = run_all(
-            settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{m}[/]")
-        )
+        log = lambda m: err.print(f"[yellow]{m}[/]")  # noqa: E731
+        summary = run_all(settings, scale, seed, extract_date, progress=progress, log=log, force=force)
     _print_steps(summary)
     if summary.load is not None and summary.load.quarantined:
         _print_load(summary.load)

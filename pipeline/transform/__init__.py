@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.settings import DuckDBWarehouse, Settings
-from pipeline.transform import runner
+from pipeline.transform import fingerprint, runner
 from pipeline.transform.report import NodeResult, TransformReport, read_run_results, report_from_execution
 from pipeline.warehouse_snowflake import (
     ENV_AUTHENTICATOR,
@@ -69,26 +69,37 @@ def build(
     progress: Progress | None = None,
     *,
     exclude: str | None = None,
+    force: bool = False,
 ) -> TransformReport:
     """Run `dbt build` (models, data tests, unit tests) for the stack and report every node.
 
     `select` and `exclude` are dbt selectors (`mart_sales_overview+`, `resource_type:unit_test`). `as_of_date`
-    (YYYY-MM-DD) fixes the analysis day, which otherwise is the last day with activity in the data. Raises
-    TransformError, carrying the report, when a model or a test fails.
+    (YYYY-MM-DD) fixes the analysis day, which otherwise is the last day with activity in the data. A full build
+    whose RAW data, dbt project and vars are those of the last successful full build does nothing and returns a
+    report with `unchanged` set, unless `force` (see pipeline.transform.fingerprint). Raises TransformError,
+    carrying the report, when a model or a test fails.
     """
     args = ["build"]
     if select:
         args += ["--select", select]
     if exclude:
         args += ["--exclude", exclude]
-    if as_of_date is not None:
-        args += ["--vars", json.dumps({"as_of_date": _validate_as_of_date(as_of_date)})]
+    build_vars = {} if as_of_date is None else {"as_of_date": _validate_as_of_date(as_of_date)}
+    if build_vars:
+        args += ["--vars", json.dumps(build_vars)]
+    full_build = not select and not exclude
+    now = fingerprint.current(settings, DBT_PROJECT_DIR, build_vars) if full_build else None
+    if now is not None and not force and now == fingerprint.recorded(settings):
+        return TransformReport(target=dbt_env(settings)["SHOPSTREAM_DBT_TARGET"], unchanged=True)
+    fingerprint.forget(settings)  # a failed or partial build must not leave the last one's fingerprint behind
     report = _invoke(settings, args, progress, write_json=False)
     if report.failures:
         shown = "; ".join(report.failures[:3]) + (f"; and {report.failed - 3} more" if report.failed > 3 else "")
         raise TransformError(
             f"dbt build failed on {report.failed} node(s): {shown} (details: {report.log_path})", report
         )
+    if now is not None:
+        fingerprint.record(settings, now)
     return report
 
 

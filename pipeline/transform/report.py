@@ -42,6 +42,7 @@ class TransformReport:
     nodes: list[NodeResult] = field(default_factory=list)
     seconds: float = 0.0
     log_path: Path | None = None
+    unchanged: bool = False  # nothing ran: RAW, the project and the vars are those of the last successful build
 
     def _count(self, types: frozenset[str], statuses: set[str]) -> int:
         return sum(1 for node in self.nodes if node.resource_type in types and node.status in statuses)
