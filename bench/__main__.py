@@ -27,6 +27,7 @@ DEFAULT_SCALES = "1,10,100"
 DEFAULT_BASELINE_SCALES = "1,10"
 QUICK_SCALES = "0.1,1"
 QUICK_BASELINE_SCALES = "0.1"
+SUITE_OPTIONS = ("-n", "auto", "--dist", "loadscope")  # as `make test` runs it (the Makefile's PYTEST_PARALLEL)
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "BENCHMARKS.md"
 
 
@@ -125,7 +126,8 @@ def time_test_suite(workdir: Path, log: Callable[[str], None]) -> float | None:
     log("test suite: pytest …")
     log_file = workdir / "logs" / "pytest.log"
     try:
-        seconds, _ = run_process("pytest", [sys.executable, "-m", "pytest", "-q"], dict(os.environ), log_file)
+        command = [sys.executable, "-m", "pytest", "-q", *SUITE_OPTIONS]
+        seconds, _ = run_process("pytest", command, dict(os.environ), log_file)
     except StepFailed as exc:
         log(f"  ✗ {exc}")
         return None
