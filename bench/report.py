@@ -245,7 +245,7 @@ def _definitions() -> list[str]:
         "- **seconds**: the step's own work, timed inside its process (interpreter start-up and imports excluded);",
         "  for `shopstream run`, the whole command from the outside. **rows/s** = rows / seconds.",
         "- **peak RSS**: every step runs in its own child process; the kernel's high-water mark of that process and",
-        "  of its children (dbt runs in one), i.e. the largest single process of the step. The PostgreSQL server is",
+        "  of its children, i.e. the largest single process of the step (dbt runs inside it). The PostgreSQL server is",
         "  not a child of any step, so its memory is not counted.",
         f"- **warm `shopstream run`**: {WARM_RUN}.",
         "- **run again**: a second `shopstream run` on the data the first one left: the source is kept, the extract",
