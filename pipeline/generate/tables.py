@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.generate import pools as P
-from pipeline.generate.lifetimes import REDRAWS, Traits, cancel_probability, draw_traits
 from pipeline.generate.calendar import (
     DAY_S,
     HOUR_S,
@@ -23,6 +22,7 @@ from pipeline.generate.calendar import (
     WINDOW_START_S,
     activity_times,
 )
+from pipeline.generate.lifetimes import REDRAWS, Traits, cancel_probability, draw_traits
 
 # Rows at scale factor 1; order_items follow from orders (three lines per order on average).
 SCALE_ROWS: dict[str, int] = {

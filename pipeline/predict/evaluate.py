@@ -113,7 +113,7 @@ def _tenths(probabilities: np.ndarray, labels: np.ndarray) -> list[CalibrationBi
     bins = np.minimum((probabilities * 10).astype(int), 9)
     return [
         CalibrationBin(
-            f"{i / 10:.1f}–{(i + 1) / 10:.1f}",
+            f"{i / 10:.1f}-{(i + 1) / 10:.1f}",
             int((bins == i).sum()),
             float(probabilities[bins == i].mean()),
             float(labels[bins == i].mean()),

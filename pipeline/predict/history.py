@@ -72,10 +72,8 @@ class History:
 
 def read_history(settings: Settings) -> History:
     """The stack's CORE history, from DuckDB or Snowflake."""
-    if isinstance(settings.warehouse, DuckDBWarehouse):
-        rows = _read_duckdb(settings)
-    else:
-        rows = _read_snowflake(settings)
+    local = isinstance(settings.warehouse, DuckDBWarehouse)
+    rows = _read_duckdb(settings) if local else _read_snowflake(settings)
     tables = {name: _table(name, rows[name]) for name in SCHEMAS}
     as_of = rows["as_of"][0][0] if rows["as_of"] else None
     return History(**tables, as_of_date=as_of)

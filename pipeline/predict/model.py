@@ -36,9 +36,7 @@ class ChurnModel:
         per_feature = np.column_stack([per_column[:, columns].sum(axis=1) for _, columns in self.groups])
         names = [name for name, _ in self.groups]
         order = np.argsort(-per_feature, axis=1, kind="stable")[:, :top]
-        return [
-            ", ".join(names[j] for j in row if per_feature[i, j] > 0) or "none" for i, row in enumerate(order)
-        ]
+        return [", ".join(names[j] for j in row if per_feature[i, j] > 0) or "none" for i, row in enumerate(order)]
 
 
 def train(examples: Examples) -> ChurnModel:

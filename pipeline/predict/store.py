@@ -63,7 +63,8 @@ def load(settings: Settings, version: str) -> Artefact | None:
     if not (folder / MODEL_FILE).exists() or not (folder / METRICS_FILE).exists():
         return None
     metrics = json.loads((folder / METRICS_FILE).read_text())
-    return Artefact(version, folder, joblib.load(folder / MODEL_FILE), Evaluation.from_dict(metrics["evaluation"]), True)
+    evaluation = Evaluation.from_dict(metrics["evaluation"])
+    return Artefact(version, folder, joblib.load(folder / MODEL_FILE), evaluation, loaded=True)
 
 
 def save(settings: Settings, version: str, model: ChurnModel, evaluation: Evaluation, about: dict) -> Artefact:
@@ -84,4 +85,4 @@ def save(settings: Settings, version: str, model: ChurnModel, evaluation: Evalua
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Artefact(version, folder, model, evaluation, False)
+    return Artefact(version, folder, model, evaluation, loaded=False)
