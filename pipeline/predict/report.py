@@ -45,7 +45,7 @@ def render(report: PredictionReport, command: str) -> str:
             f"**Required margin:** model ROC AUC above the rule's by at least {REQUIRED_ROC_AUC_MARGIN:.2f},",
             "and a Brier score no worse than the rule's.",
             f"Measured: {e.roc_auc_margin:+.3f} ROC AUC, {e.baseline.brier - e.model.brier:+.3f} Brier: {verdict}.",
-            "The test suite checks this margin on generated data (`tests/predict/test_evaluation.py`).",
+            "The test suite checks this margin on generated data (`tests/predict/test_predict.py`).",
             "",
             "The rule ranks customers High (> "
             f"{RULE_HIGH_DAYS} days since the last completed order) > Medium (> {RULE_MEDIUM_DAYS}) > Low; for its",
