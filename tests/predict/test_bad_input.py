@@ -113,3 +113,13 @@ def test_bad_options_are_one_line(shopstream_home: Path, option: str, expected: 
         app, ["predict", "--stack", f"opts{len(option)}", option], env={"SHOPSTREAM_DEBUG": None}
     )
     assert_refused(result, expected)
+
+
+def test_the_airflow_task_logs_untrainable_data_and_keeps_the_mart(shopstream_home: Path, caplog) -> None:
+    from pipeline.predict.churn import predict_stack
+
+    path = make_stack(shopstream_home, "dagdemo", weekly(range(1, 11)))
+    result = predict_stack("dagdemo")
+    assert result["refreshed"] is False and "too few customers" in result["reason"]
+    assert "churn predictions not refreshed: too few customers" in caplog.text
+    assert mart(path) == [(7, 0.5)]

@@ -130,3 +130,19 @@ def test_cli_writes_the_metrics_document(churn_stack, first_run, tmp_path, monke
     text = target.read_text()
     assert f"at least {REQUIRED_ROC_AUC_MARGIN:.2f}" in text and "met" in text
     assert f"{first_run[0].evaluation.model.roc_auc:.3f}" in text
+
+
+def test_run_predict_step_and_airflow_task(churn_stack, first_run) -> None:
+    from pipeline.predict.churn import predict_stack
+    from pipeline.predict.command import predict_step
+    from pipeline.run import RunSummary
+
+    summary = RunSummary(extract_date="2026-11-24")
+    result = predict_step(churn_stack, summary, progress=None)
+    (step,) = summary.steps
+    assert step.name == "predict" and f"{result.customers_scored:,} customers scored" in step.detail
+    assert result.model_version == first_run[0].model_version and result.loaded
+
+    task = predict_stack(churn_stack.stack)
+    assert task["refreshed"] and task["model_version"] == first_run[0].model_version
+    assert task["customers_scored"] == first_run[0].customers_scored
