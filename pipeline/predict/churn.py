@@ -1,6 +1,7 @@
-"""Churn prediction: train or load the model of the stack's CORE history, score customers, write the marts.
+"""The predict step: train or load the model of the stack's CORE history, score customers, write the marts.
 
-report = predict(settings)  # trains (or loads) the model of this data and code, scores, writes the marts
+`predict(settings)` is what `shopstream predict` and `shopstream run --predict` call; `predict_stack(stack)` is
+the Airflow task. See the package docstring for the cut-offs and docs/ml.md for the whole design.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def predict(
 
     if horizon_days < 1:
         raise ShopstreamError(f"--horizon-days must be at least 1 (got {horizon_days})")
-    if importlib.util.find_spec("sklearn") is None:
-        raise ShopstreamError("scikit-learn is not installed: run `make install-all` (the `ml` extra)")
+    if any(importlib.util.find_spec(module) is None for module in ("sklearn", "pandas")):
+        raise ShopstreamError("scikit-learn or pandas is not installed: run `make install-all` (the `ml` extra)")
     step(0)
     history = read_history(settings)
     as_of = _as_of(as_of_date, history)
