@@ -22,11 +22,11 @@ from pipeline.generate.calendar import DAY_S
 MEAN_LIFETIME_DAYS = 300  # a freemium user with average engagement and no friction
 MIN_LIFETIME_DAYS = 7
 PLAN_HAZARD = {"freemium": 1.0, "premium": 0.45, "enterprise": 0.25}
-FRICTION_SHARE = 0.20
-FRICTION_HAZARD = 2.5
+FRICTION_SHARE = 0.30
+FRICTION_HAZARD = 4.0
 ENGAGEMENT_SIGMA = 0.8  # lognormal spread of engagement
 ENGAGEMENT_HAZARD_EXPONENT = 0.7  # hazard ∝ engagement^-0.7: engaged users stay longer
-FRICTION_CANCEL_WEIGHT = 6.0  # a user with friction sees 6x as many cancelled orders
+FRICTION_CANCEL_WEIGHT = 10.0  # a user with friction sees 10x as many cancelled orders
 REDRAWS = 60  # attempts to find a user who is still a customer at a moment
 
 
