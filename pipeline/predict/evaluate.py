@@ -14,7 +14,7 @@ import numpy as np
 from pipeline.predict.features import Examples
 
 # The margin the model must beat the rule by on held-out data (docs/CHURN_MODEL.md states it; a test checks it).
-REQUIRED_ROC_AUC_MARGIN = 0.03
+REQUIRED_ROC_AUC_MARGIN = 0.05
 BANDS = ("Low", "Medium", "High")
 
 

@@ -194,7 +194,7 @@ BUYERS = """
 
 
 def still_buying_share(db: psycopg.Connection, where: str) -> float:
-    return value(db, f"SELECT avg(still_buying::int) FROM ({BUYERS}) b WHERE {where}")
+    return value(db, f"SELECT avg(still_buying::int)::float FROM ({BUYERS}) b WHERE {where}")
 
 
 def test_customers_leave_and_paid_plans_stay_longer(db: psycopg.Connection) -> None:
