@@ -94,7 +94,7 @@ table = with_predictions(top).rename(
         "email": "Email",
         "country_code": "Country",
         "lifetime_value": "Lifetime value",
-        "total_orders": "Orders",
+        "completed_orders": "Orders",
         "rfm_segment": "Segment",
         "churn_risk": "Churn risk",
         "churn_probability": "Churn probability",
