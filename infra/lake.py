@@ -154,7 +154,9 @@ class CostBudget(pulumi.ComponentResource):
             limit_amount=str(limit_usd),
             limit_unit="USD",
             time_unit="MONTHLY",
-            cost_filters=[aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[f"user:stack${names.qualified}"])],
+            cost_filters=[
+                aws.budgets.BudgetCostFilterArgs(name="TagKeyValue", values=[f"user:stack${names.qualified}"])
+            ],
             notifications=[
                 aws.budgets.BudgetNotificationArgs(
                     comparison_operator="GREATER_THAN",

@@ -87,7 +87,9 @@ def load_config(stack: str) -> StackConfig:
 
 def _cohort(value: str | None) -> str:
     if not value:
-        raise ConfigError("shopstream:cohort is not set: `pulumi config set shopstream:cohort fall2026` (the course run)")
+        raise ConfigError(
+            "shopstream:cohort is not set: `pulumi config set shopstream:cohort fall2026` (the course run)"
+        )
     try:
         return validate_cohort(value)
     except ShopstreamError as exc:
@@ -121,7 +123,7 @@ def rsa_public_key_body(value: str | None) -> str:
     if not value:
         raise ConfigError(
             "shopstream:studentPublicKey is not set: the student's RSA public key for Snowflake key-pair sign-in "
-            "(`pulumi config set shopstream:studentPublicKey -- \"$(cat rsa_key.pub)\"`)"
+            '(`pulumi config set shopstream:studentPublicKey -- "$(cat rsa_key.pub)"`)'
         )
     if "PRIVATE KEY" in value:
         raise ConfigError("shopstream:studentPublicKey holds a PRIVATE key: set the public key, keep the private one")

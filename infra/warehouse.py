@@ -98,7 +98,9 @@ class Warehouse(pulumi.ComponentResource):
                     " SET RESOURCE_MONITOR = ",
                     _quoted(self.resource_monitor.name),
                 ),
-                revert=pulumi.Output.concat("ALTER WAREHOUSE IF EXISTS ", _quoted(warehouse.name), " UNSET RESOURCE_MONITOR"),
+                revert=pulumi.Output.concat(
+                    "ALTER WAREHOUSE IF EXISTS ", _quoted(warehouse.name), " UNSET RESOURCE_MONITOR"
+                ),
                 opts=pulumi.ResourceOptions(parent=self, provider=providers.accountadmin),
             )
             for purpose, warehouse in self.warehouses.items()
@@ -149,7 +151,9 @@ class Warehouse(pulumi.ComponentResource):
         self.grader_grants = self._grant_grader_read(config.grader_role) if config.grader_role else []
         self.register_outputs({"database": self.database.name, "role": self.role.name, "user": self.user.name})
 
-    def _grant(self, label: str, role: pulumi.Input[str], privileges: list[str], **on) -> snowflake.GrantPrivilegesToAccountRole:
+    def _grant(
+        self, label: str, role: pulumi.Input[str], privileges: list[str], **on
+    ) -> snowflake.GrantPrivilegesToAccountRole:
         return snowflake.GrantPrivilegesToAccountRole(
             f"{self._name}-grant-{label}", account_role_name=role, privileges=privileges, opts=self._grants_opts, **on
         )
@@ -198,7 +202,9 @@ class Warehouse(pulumi.ComponentResource):
                     f"{label}-usage",
                     grader_role,
                     ["USAGE"],
-                    on_schema=snowflake.GrantPrivilegesToAccountRoleOnSchemaArgs(schema_name=schema.fully_qualified_name),
+                    on_schema=snowflake.GrantPrivilegesToAccountRoleOnSchemaArgs(
+                        schema_name=schema.fully_qualified_name
+                    ),
                 )
             )
             for plural in GRADER_READABLE:
@@ -212,7 +218,9 @@ class Warehouse(pulumi.ComponentResource):
                             f"{label}-{scope}-{plural.lower()}",
                             grader_role,
                             ["SELECT"],
-                            on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(**{scope: target}),
+                            on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
+                                **{scope: target}
+                            ),
                         )
                     )
         return grants

@@ -54,7 +54,8 @@ def validate_cohort(cohort: str) -> str:
     """Return the cohort if it is usable in every physical name, else raise a one-line error."""
     if not _COHORT_PATTERN.match(cohort or ""):
         raise ShopstreamError(
-            f"invalid cohort {cohort!r}: use 1-12 lower-case letters or digits, starting with a letter (e.g. 'fall2026')"
+            f"invalid cohort {cohort!r}: use 1-12 lower-case letters or digits, "
+            "starting with a letter (e.g. 'fall2026')"
         )
     return cohort
 

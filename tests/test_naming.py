@@ -93,7 +93,11 @@ def test_bucket_suffix_is_stable_and_depends_on_the_account():
 
 def test_local_stacks_keep_their_short_names():
     names = StackNames("dev")
-    assert (names.database, names.bucket, names.duckdb_file) == ("SHOPSTREAM_DEV", "shopstream-dev-lake", "shopstream_dev.duckdb")
+    assert (names.database, names.bucket, names.duckdb_file) == (
+        "SHOPSTREAM_DEV",
+        "shopstream-dev-lake",
+        "shopstream_dev.duckdb",
+    )
 
 
 @pytest.mark.parametrize("bad", ["", "Fall", "2026", "fall-2026", "fall_2026", "a" * 13])

@@ -177,7 +177,11 @@ def iam_no_wildcards(resource: Resource) -> list[str]:
     Deny statements may use wildcards: they only take rights away (e.g. the bucket's deny-non-TLS policy)."""
     if resource.type in POLICY_ATTACHMENT_TYPES:
         arn = str(resource.props.get("policyArn", ""))
-        return [f"{resource.name}: attaches broad managed policy {arn}"] if arn.endswith(BROAD_MANAGED_POLICY_SUFFIXES) else []
+        return (
+            [f"{resource.name}: attaches broad managed policy {arn}"]
+            if arn.endswith(BROAD_MANAGED_POLICY_SUFFIXES)
+            else []
+        )
     prop = POLICY_DOCUMENT_PROPS.get(resource.type)
     if prop is None:
         return []
@@ -325,8 +329,12 @@ RESOURCE_RULES: dict[str, ResourceRule] = {
 # -- stack rules --------------------------------------------------------------------------------------------
 def bucket_encrypted(resources: Sequence[Resource]) -> list[str]:
     """Every bucket has default server-side encryption."""
-    encrypted = {_label(c, "bucket") for c in _of_type(resources, *ENCRYPTION_TYPES) if _sse_algorithms(c.props.get("rules"))}
-    encrypted |= {name for name, b in _bucket_names(resources).items() if b.props.get("serverSideEncryptionConfiguration")}
+    encrypted = {
+        _label(c, "bucket") for c in _of_type(resources, *ENCRYPTION_TYPES) if _sse_algorithms(c.props.get("rules"))
+    }
+    encrypted |= {
+        name for name, b in _bucket_names(resources).items() if b.props.get("serverSideEncryptionConfiguration")
+    }
     return [f"bucket {name} has no default encryption" for name in _bucket_names(resources) if name not in encrypted]
 
 
@@ -337,7 +345,9 @@ def bucket_not_public(resources: Sequence[Resource]) -> list[str]:
         for block in _of_type(resources, PUBLIC_ACCESS_BLOCK)
         if all(block.props.get(flag) is True for flag in PUBLIC_ACCESS_FLAGS)
     }
-    return [f"bucket {name} does not block all public access" for name in _bucket_names(resources) if name not in blocked]
+    return [
+        f"bucket {name} does not block all public access" for name in _bucket_names(resources) if name not in blocked
+    ]
 
 
 def bucket_lifecycle(resources: Sequence[Resource]) -> list[str]:
@@ -379,9 +389,7 @@ def resource_monitor_on_stack(resources: Sequence[Resource]) -> list[str]:
     warehouses = _of_type(resources, WAREHOUSE)
     if not warehouses:
         return []
-    monitors = {
-        _label(m) for m in _of_type(resources, RESOURCE_MONITOR) if int(m.props.get("creditQuota") or 0) > 0
-    }
+    monitors = {_label(m) for m in _of_type(resources, RESOURCE_MONITOR) if int(m.props.get("creditQuota") or 0) > 0}
     if not monitors:
         return ["stack has warehouses but no resource monitor with a credit quota"]
     assigned = {
@@ -399,7 +407,11 @@ def resource_monitor_on_stack(resources: Sequence[Resource]) -> list[str]:
 def iam_users_have_scoped_policy(resources: Sequence[Resource]) -> list[str]:
     """Every IAM user has an inline policy of its own (scoped by `iam-no-wildcards`): no user without one."""
     with_policy = {str(p.props.get("user")) for p in _of_type(resources, USER_POLICY)}
-    return [f"IAM user {_label(u)} has no scoped inline policy" for u in _of_type(resources, IAM_USER) if _label(u) not in with_policy]
+    return [
+        f"IAM user {_label(u)} has no scoped inline policy"
+        for u in _of_type(resources, IAM_USER)
+        if _label(u) not in with_policy
+    ]
 
 
 def budget_on_stack(resources: Sequence[Resource]) -> list[str]:
@@ -408,7 +420,8 @@ def budget_on_stack(resources: Sequence[Resource]) -> list[str]:
         return []
     for budget in _of_type(resources, BUDGET):
         notified = any(
-            _as_list(_as_mapping(n).get("subscriberEmailAddresses")) for n in _as_list(budget.props.get("notifications"))
+            _as_list(_as_mapping(n).get("subscriberEmailAddresses"))
+            for n in _as_list(budget.props.get("notifications"))
         )
         if float(budget.props.get("limitAmount") or 0) > 0 and notified:
             return []

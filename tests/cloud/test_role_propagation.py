@@ -16,8 +16,11 @@ from pipeline.lake import Lake
 from pipeline.load import retry
 from pipeline.load import snowflake as loader
 from pipeline.load.snowflake import load_snowflake
+from tests.cloud import test_snowflake_load as loader_tests
 from tests.cloud.conftest import sample_table
-from tests.cloud.test_snowflake_load import DAY_1, cloud_settings, publish, query  # noqa: F401 (fixture)
+from tests.cloud.test_snowflake_load import DAY_1, publish, query
+
+cloud_settings = loader_tests.cloud_settings  # a fresh stack's Snowflake objects on fakesnow, lake on disk
 
 ROLE_ERROR = (
     "Error assuming AWS_ROLE:\nUser: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: "

@@ -134,7 +134,8 @@ def test_outputs_from_before_student_users_still_load_and_new_ones_are_kept() ->
         assert not StackOutputs.model_fields[key].is_required()
     assert settings_from_outputs("alice", old, "old outputs").warehouse.database == "SHOPSTREAM_ALICE"
     new = StackOutputs.model_validate(
-        old | {"cohort": "fall2026", "snowflake_user": "SHOPSTREAM_FALL2026_ALICE_USER", "snowflake_default_warehouse": "W"}
+        old
+        | {"cohort": "fall2026", "snowflake_user": "SHOPSTREAM_FALL2026_ALICE_USER", "snowflake_default_warehouse": "W"}
     )
     assert (new.cohort, new.snowflake_user, new.snowflake_default_warehouse) == (
         "fall2026",

@@ -69,7 +69,9 @@ def extra(type_: str, name: str, props: dict) -> Mutation:
     def mutate(run: ProgramRun) -> ProgramRun:
         urn = f"urn:pulumi:{run.stack}::shopstream::{type_}::{name}"
         registration = Registration("", False, (), "", struct(props))
-        return replace(run, declared=[*run.declared, Declared(type_, name, urn, props, props, registration=registration)])
+        return replace(
+            run, declared=[*run.declared, Declared(type_, name, urn, props, props, registration=registration)]
+        )
 
     return mutate
 

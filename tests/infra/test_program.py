@@ -405,7 +405,11 @@ def test_every_fixed_name_resource_is_replaced_delete_first(alice: ProgramRun):
 def test_cost_guards_budget_transient_database(alice: ProgramRun):
     budget = alice.one("aws:budgets/budget:Budget")
     assert budget.inputs["name"] == ALICE.budget
-    assert (budget.inputs["limitAmount"], budget.inputs["limitUnit"], budget.inputs["timeUnit"]) == ("10", "USD", "MONTHLY")
+    assert (budget.inputs["limitAmount"], budget.inputs["limitUnit"], budget.inputs["timeUnit"]) == (
+        "10",
+        "USD",
+        "MONTHLY",
+    )
     assert budget.inputs["costFilters"] == [{"name": "TagKeyValue", "values": ["user:stack$fall2026-alice"]}]
     alerts = budget.inputs["notifications"]
     assert [a["threshold"] for a in alerts] == [80, 100]

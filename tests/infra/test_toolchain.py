@@ -90,7 +90,9 @@ def test_the_check_fails_for_the_pip_toolchain_the_venv_cannot_serve(tmp_path: P
     """`make` builds the venv with uv, which installs no pip: the pip toolchain would stop the engine."""
     pip_config = tmp_path / "Pulumi.yaml"
     pip_config.write_text(
-        yaml.safe_dump({"name": "x", "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(VENV)}}})
+        yaml.safe_dump(
+            {"name": "x", "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": str(VENV)}}}
+        )
     )
     (problem,) = toolchain_problems(pip_config)
     assert "python -m pip list` fails" in problem
