@@ -6,8 +6,10 @@ secrets), so these tests check the resources' properties and the wiring between 
 
 import json
 import re
+from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import SecretStr
 
 from pipeline.errors import ConfigError
@@ -482,3 +484,19 @@ def test_missing_accounts_and_a_password_in_the_environment_are_refused(monkeypa
     with pytest.raises(ConfigError, match="SNOWFLAKE_PASSWORD is set") as error:
         run_program("carol", config)
     assert "hunter2" not in str(error.value)
+
+
+def test_pulumi_dev_yaml_documents_every_key_with_a_working_example():
+    """Every `shopstream:` key the program reads is documented, and the example values declare a stack."""
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "Pulumi.dev.yaml").read_text()
+    read = set(
+        re.findall(r'config(?:\.get(?:_bool|_int)?\(|, )"(\w+)"', (root / "infra" / "stack_config.py").read_text())
+    )
+    assert {"cohort", "studentPublicKey", "ownerEmail", "creditQuota", "graderRole"} <= read
+    assert [key for key in read - {"org"} if f"shopstream:{key}:" not in text] == []
+    example = yaml.safe_load(text)["config"]
+    assert "PRIVATE KEY-----" not in text and "BEGIN" not in text  # a public key only, never a private one
+    run = run_program("alice", example)
+    assert run.outputs["cohort"] == example["shopstream:cohort"]
+    assert run.one("snowflake:index/user:User").inputs["rsaPublicKey"] == example["shopstream:studentPublicKey"]
