@@ -475,6 +475,8 @@ def test_bad_config_is_refused_with_one_line_naming_the_key(override: dict, mess
 
 def test_missing_accounts_and_a_password_in_the_environment_are_refused(monkeypatch: pytest.MonkeyPatch):
     config = stack_config()
+    for name in ("SNOWFLAKE_ORGANIZATION_NAME", "SNOWFLAKE_ACCOUNT_NAME"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(ConfigError, match="snowflake:organizationName"):
         run_program("carol", {k: v for k, v in config.items() if not k.startswith("snowflake:")})
     monkeypatch.delenv("SNOWFLAKE_USER", raising=False)
