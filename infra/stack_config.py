@@ -58,7 +58,6 @@ class StackConfig:
     student_public_key: str
     snowflake: SnowflakeLogin
     snowflake_user: str | None  # an existing user that also receives the student role (e.g. an SSO login)
-    grader_role: str | None  # an existing role that may read the stack's database (the cohort's grader)
     postgres: PostgresServer | None
 
     @property
@@ -74,13 +73,12 @@ def load_config(stack: str) -> StackConfig:
         cohort=_cohort(config.get("cohort")),
         owner=config.get("owner") or stack,
         owner_email=_owner_email(config.get("ownerEmail")),
-        credit_quota=_positive_int(config, "creditQuota", DEFAULT_CREDIT_QUOTA, "credits per month"),
-        budget_usd=_positive_int(config, "budgetUsd", DEFAULT_BUDGET_USD, "US dollars per month"),
-        aws_region=_aws_region(),
+        credit_quota=positive_int(config, "creditQuota", DEFAULT_CREDIT_QUOTA, "credits per month"),
+        budget_usd=positive_int(config, "budgetUsd", DEFAULT_BUDGET_USD, "US dollars per month"),
+        aws_region=aws_region(),
         student_public_key=rsa_public_key_body(config.get("studentPublicKey")),
-        snowflake=_snowflake_login(),
+        snowflake=snowflake_login(),
         snowflake_user=config.get("snowflakeUser"),
-        grader_role=_grader_role(config.get("graderRole")),
         postgres=_postgres_server() if config.get_bool("postgres") else None,
     )
 
@@ -105,7 +103,7 @@ def _owner_email(value: str | None) -> str:
     return value
 
 
-def _positive_int(config: pulumi.Config, key: str, default: int, unit: str) -> int:
+def positive_int(config: pulumi.Config, key: str, default: int, unit: str) -> int:
     """A positive whole number; 0 or a negative value is refused rather than silently replaced by the default."""
     raw = config.get(key)
     if raw is None:
@@ -140,13 +138,14 @@ def rsa_public_key_body(value: str | None) -> str:
     return body
 
 
-def _grader_role(value: str | None) -> str | None:
+def grader_role(value: str | None) -> str | None:
+    """The cohort's grader role (`shopstream:graderRole`), checked: it ends up in GRANT statements."""
     if value and not _SNOWFLAKE_ROLE_PATTERN.match(value):
         raise ConfigError(f"shopstream:graderRole {value!r} is not a plain Snowflake role name")
     return value.upper() if value else None
 
 
-def _aws_region() -> str:
+def aws_region() -> str:
     """The region of the stack's explicit AWS provider (explicit providers do not read `aws:region` themselves)."""
     region = pulumi.Config("aws").get("region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
@@ -154,7 +153,7 @@ def _aws_region() -> str:
     return region
 
 
-def _snowflake_login() -> SnowflakeLogin:
+def snowflake_login() -> SnowflakeLogin:
     """The account identifier (ORG-ACCOUNT) and the admin login: the provider's own settings, config or env."""
     provider = pulumi.Config("snowflake")
     organization = provider.get("organizationName") or os.environ.get("SNOWFLAKE_ORGANIZATION_NAME")

@@ -28,7 +28,6 @@ ADMIN_PARENT_ROLE = "SYSADMIN"
 DEFAULT_WAREHOUSE = "bi"
 
 SCHEMA_PRIVILEGES = ["USAGE", "CREATE TABLE", "CREATE VIEW", "CREATE STAGE", "CREATE FILE FORMAT"]
-GRADER_READABLE = ("TABLES", "VIEWS")
 
 
 def _quoted(name: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -148,7 +147,6 @@ class Warehouse(pulumi.ComponentResource):
                     opts=self._grants_opts,
                 )
             )
-        self.grader_grants = self._grant_grader_read(config.grader_role) if config.grader_role else []
         self.register_outputs({"database": self.database.name, "role": self.role.name, "user": self.user.name})
 
     def _grant(
@@ -189,38 +187,4 @@ class Warehouse(pulumi.ComponentResource):
             )
             for purpose, warehouse in self.warehouses.items()
         ]
-        return grants
-
-    def _grant_grader_read(self, grader_role: str) -> list[snowflake.GrantPrivilegesToAccountRole]:
-        """Read, and only read, for the cohort's grader role: usage on the database and schemas, SELECT on every
-        table and view, those that exist and those the student creates later."""
-        grants = [self._grant("grader-database", grader_role, ["USAGE"], **self._on_database())]
-        for schema_name, schema in self.schemas.items():
-            label = f"grader-{schema_name.lower()}"
-            grants.append(
-                self._grant(
-                    f"{label}-usage",
-                    grader_role,
-                    ["USAGE"],
-                    on_schema=snowflake.GrantPrivilegesToAccountRoleOnSchemaArgs(
-                        schema_name=schema.fully_qualified_name
-                    ),
-                )
-            )
-            for plural in GRADER_READABLE:
-                for scope, args_type in (
-                    ("all", snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectAllArgs),
-                    ("future", snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectFutureArgs),
-                ):
-                    target = args_type(object_type_plural=plural, in_schema=schema.fully_qualified_name)
-                    grants.append(
-                        self._grant(
-                            f"{label}-{scope}-{plural.lower()}",
-                            grader_role,
-                            ["SELECT"],
-                            on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
-                                **{scope: target}
-                            ),
-                        )
-                    )
         return grants

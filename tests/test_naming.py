@@ -77,8 +77,8 @@ def test_cohorts_share_no_name(first, second):
 
 
 def test_cloud_names_carry_the_cohort_and_stay_within_limits():
-    names = StackNames("x" * 24, "c" * 12, "123456789012")
-    assert all("c" * 12 in name.lower() for name in cloud_names(names) if name != names.duckdb_file)
+    names = StackNames("x" * 24, "c" * 10, "123456789012")
+    assert all("c" * 10 in name.lower() for name in cloud_names(names) if name != names.duckdb_file)
     assert len(names.iam_role) <= 64 and len(names.iam_user) <= 64
     assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", names.bucket)
     assert len(names.postgres_extractor_role) <= 63  # PostgreSQL's identifier limit
@@ -100,7 +100,7 @@ def test_local_stacks_keep_their_short_names():
     )
 
 
-@pytest.mark.parametrize("bad", ["", "Fall", "2026", "fall-2026", "fall_2026", "a" * 13])
+@pytest.mark.parametrize("bad", ["", "Fall", "2026", "fall-2026", "fall_2026", "a" * 11])
 def test_invalid_cohorts_are_refused_with_advice(bad):
     with pytest.raises(ShopstreamError, match="invalid cohort"):
         validate_cohort(bad)

@@ -13,6 +13,7 @@ unknown sentinels, exactly what the policy pack is handed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,11 +212,17 @@ class ProgramRun:
         return self.by_urn(urn) if urn else None
 
 
-def run_program(stack: str, config: dict[str, str], preview: bool = False) -> ProgramRun:
+def run_program(
+    stack: str, config: dict[str, str], preview: bool = False, program: Callable[[], dict] | None = None
+) -> ProgramRun:
     """Declare `stack` with `config` (full keys, e.g. `shopstream:cohort`) and wait until every resource is
-    registered; `preview=True` declares it as a first `pulumi preview` sees it."""
+    registered; `preview=True` declares it as a first `pulumi preview` sees it.
+
+    `program` declares the resources and returns the outputs (default: a student stack, `infra.stack.build`).
+    """
     from infra.stack import build  # imported late: the program reads config and mocks when it runs
 
+    program = program or build
     mocks = ProviderMocks(preview)
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="shopstream", stack=stack, preview=preview, monitor=monitor)
@@ -232,7 +239,7 @@ def run_program(stack: str, config: dict[str, str], preview: bool = False) -> Pr
 
     @pulumi.runtime.test
     def declare():
-        return pulumi.Output.from_input(resolve(build()))
+        return pulumi.Output.from_input(resolve(program()))
 
     declare()
     declared = []
