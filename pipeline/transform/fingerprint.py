@@ -6,6 +6,8 @@ yml, macros, tests, dbt_project.yml, profiles.yml: what dbt's manifest checksums
 the build (`as_of_date`), the target and the dbt version. It is recorded in the stack's folder after a successful
 full build and forgotten before any other build starts, so a failed or partial build never leaves a stale one.
 
+RAW is the only schema dbt models read (sources in other schemas, like the churn predictions in MARTS, are declared
+for the docs, not read by a model): a model reading another source would have to add it here.
 Only the local DuckDB warehouse has a fingerprint: reading a Snowflake account's RAW costs more than it saves.
 """
 
