@@ -118,7 +118,7 @@ def key(
     keys: KeysDir = None,
     scale: Scale = 1.0,
     seed: Seed = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build it again even if the cached key is current.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build again even if the cached key is current.")] = False,
 ) -> None:
     """Build (or reuse) the stack's answer key with the reference road in a scratch folder."""
     from pipeline.grade.cohort import seed_for
