@@ -12,6 +12,7 @@ from infra.source import Source
 from infra.stack_config import load_config
 from infra.warehouse import Warehouse
 from pipeline.naming import PROJECT, StackNames
+from pipeline.variant import variant_seed
 
 
 def build(stack: str | None = None) -> dict[str, pulumi.Input]:
@@ -42,6 +43,7 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
         "snowflake_stage": _qualified(warehouse, raw, integration.stage.name),
         "snowflake_parquet_format": _qualified(warehouse, raw, integration.parquet_format.name),
         "snowflake_csv_format": _qualified(warehouse, raw, integration.csv_format.name),
+        "data_variant_seed": _data_variant_seed(stack),
     }
     if config.postgres is not None:
         source = Source("source", names, config.postgres)
@@ -53,3 +55,9 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
 def _qualified(warehouse: Warehouse, schema: snowflake.Schema, name: pulumi.Output[str]) -> pulumi.Output[str]:
     """DATABASE.SCHEMA.OBJECT, unquoted, as the pipeline writes it in SQL."""
     return pulumi.Output.concat(warehouse.database.name, ".", schema.name, ".", name)
+
+
+def _data_variant_seed(stack: str) -> pulumi.Input[int]:
+    """The stack's demo-data seed, from the cohort's secret salt (config `shopstream:courseSalt`, optional)."""
+    salt = pulumi.Config(PROJECT).get_secret("courseSalt")
+    return variant_seed(stack) if salt is None else salt.apply(lambda value: variant_seed(stack, value))

@@ -136,7 +136,7 @@ def scratch_settings(stack: str, home: Path) -> Settings:
         stack=stack,
         origin="answer key (scratch road)",
         home=home,
-        source=SourceSettings(database=names.postgres_database, port=_free_port()),
+        source=SourceSettings(database=names.postgres_database, port=free_port()),
         lake=LakeSettings(uri=str(home / "lake")),
         warehouse=DuckDBWarehouse(path=home / names.duckdb_file),
     )
@@ -163,7 +163,7 @@ def read_key_figures(reader: DuckDBReader) -> Key:
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
