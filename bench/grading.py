@@ -22,8 +22,7 @@ from bench.machine import load_average
 from pipeline import source
 from pipeline.extract import extract
 from pipeline.grade.grader import grade_stack, load_other_keys
-from pipeline.grade.key import KEY_BUILD_EXCLUDE, ensure_key, key_path, read_key
-from pipeline.grade.key import free_port
+from pipeline.grade.key import KEY_BUILD_EXCLUDE, ensure_key, free_port, key_path, read_key
 from pipeline.grade.rubric import Rubric, load_rubric
 from pipeline.load import load
 from pipeline.run import generate_if_empty
