@@ -29,6 +29,7 @@ from pipeline.variant import variant_seed
 SALT = "cohort-salt-for-tests"
 SCALE = 0.05
 EXTRACT_DATE = "2026-11-24"
+SKIPPED = ("postgres", "dbt", "logs")  # the stack folder's server data and logs: not part of what is graded
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,11 @@ def rubric_without(*ids: str) -> Rubric:
 def copy_stack(settings: Settings, into: Path) -> Settings:
     """The same stack (same name, same key) in another folder, to be mutated without touching the original."""
     home = into / settings.stack
-    shutil.copytree(settings.home, home, ignore=shutil.ignore_patterns("postgres", "dbt"))
+
+    def server_files(folder: str, names: list[str]) -> list[str]:
+        return [name for name in names if Path(folder) == settings.home and name in SKIPPED]
+
+    shutil.copytree(settings.home, home, ignore=server_files)
     assert isinstance(settings.warehouse, DuckDBWarehouse)
     return settings.model_copy(
         update={
