@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_snowflake as snowflake
 
+from infra.course import classroom_extras
 from infra.integration import LakeIntegration
 from infra.lake import Lake, PipelineIdentity
 from infra.source import Source
@@ -43,12 +44,14 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
         "snowflake_stage": _qualified(warehouse, raw, integration.stage.name),
         "snowflake_parquet_format": _qualified(warehouse, raw, integration.parquet_format.name),
         "snowflake_csv_format": _qualified(warehouse, raw, integration.csv_format.name),
-        "data_variant_seed": _data_variant_seed(stack),
+        # The stack's demo-data variant; a classroom stack replaces it with its cohort's (config variantSeed).
+        "variant_seed": variant_seed(stack),
     }
     if config.postgres is not None:
         source = Source("source", names, config.postgres)
         outputs["postgres_dsn"] = source.owner_dsn
         outputs["postgres_extractor_dsn"] = source.extractor_dsn
+    outputs.update(classroom_extras(warehouse))
     return outputs
 
 
@@ -56,8 +59,3 @@ def _qualified(warehouse: Warehouse, schema: snowflake.Schema, name: pulumi.Outp
     """DATABASE.SCHEMA.OBJECT, unquoted, as the pipeline writes it in SQL."""
     return pulumi.Output.concat(warehouse.database.name, ".", schema.name, ".", name)
 
-
-def _data_variant_seed(stack: str) -> pulumi.Input[int]:
-    """The stack's demo-data seed, from the cohort's secret salt (config `shopstream:courseSalt`, optional)."""
-    salt = pulumi.Config(PROJECT).get_secret("courseSalt")
-    return variant_seed(stack) if salt is None else salt.apply(lambda value: variant_seed(stack, value))

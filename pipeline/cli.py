@@ -420,6 +420,10 @@ def _print_status(status: Any) -> None:
         out.print(f"[dim]{note}[/]", soft_wrap=True)
 
 
-from pipeline.grade.cli import grade_app  # noqa: E402  (it uses the helpers above)
+# -- sub-command groups defined in their own packages (imported last: they use the helpers above) -------------------
+from pipeline.classroom.cli import classroom_app  # noqa: E402
+from pipeline.grade import classroom as _classroom_grade  # noqa: E402, F401  (adds `classroom grade`)
+from pipeline.grade.cli import grade_app  # noqa: E402
 
+app.add_typer(classroom_app, name="classroom")
 app.add_typer(grade_app, name="grade")

@@ -57,7 +57,7 @@ class StackOutputs(BaseModel):
     snowflake_parquet_format: str
     snowflake_csv_format: str
     postgres_dsn: SecretStr | None = None
-    data_variant_seed: int | None = None  # the stack's demo-data seed, derived from the course salt at `up`
+    variant_seed: int | None = None  # the stack's demo-data seed (a classroom's, from its cohort's salt)
 
 
 SECRET_OUTPUTS = ("pipeline_secret_access_key", "postgres_dsn")
@@ -193,7 +193,7 @@ def settings_from_outputs(stack: str, outputs: dict, origin: str) -> Settings:
             parquet_format=out.snowflake_parquet_format,
             csv_format=out.snowflake_csv_format,
         ),
-        data_variant_seed=out.data_variant_seed,
+        data_variant_seed=out.variant_seed,
     )
 
 

@@ -19,7 +19,7 @@ from tests.cloud.conftest import cloud_outputs
 def test_cloud_stack_takes_its_variant_from_the_outputs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path))
     monkeypatch.delenv(ENV_COURSE_SALT, raising=False)
-    outputs = {**cloud_outputs("alice"), "data_variant_seed": 123456}
+    outputs = {**cloud_outputs("alice"), "variant_seed": 123456}
     assert stack_seed(settings_from_outputs("alice", outputs, "test")) == 123456
     assert stack_seed(settings_from_outputs("alice", cloud_outputs("alice"), "test")) == variant_seed("alice")
 
