@@ -85,7 +85,7 @@ def build(
     """Run `dbt build` (models, data tests, unit tests) for the stack and report every node.
 
     `select` and `exclude` are dbt selectors (`mart_sales_overview+`, `resource_type:unit_test`). `as_of_date`
-    (YYYY-MM-DD) fixes the analysis day, which otherwise is the latest order date in the data. Raises
+    (YYYY-MM-DD) fixes the analysis day, which otherwise is the last day with activity in the data. Raises
     TransformError, carrying the report, when a model or a test fails.
     """
     args = ["build"]
