@@ -58,4 +58,3 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
 def _qualified(warehouse: Warehouse, schema: snowflake.Schema, name: pulumi.Output[str]) -> pulumi.Output[str]:
     """DATABASE.SCHEMA.OBJECT, unquoted, as the pipeline writes it in SQL."""
     return pulumi.Output.concat(warehouse.database.name, ".", schema.name, ".", name)
-
