@@ -53,8 +53,9 @@ def test_classroom_grade_writes_the_cohorts_grades(alice: Settings, tmp_path: Pa
     with (reports / "grades.csv").open() as file:
         rows = {row["student_id"]: row for row in csv.DictReader(file)}
     assert list(rows) == ["ann", "ben"]
-    assert rows["ann"]["stack"] == stack and rows["ann"]["lake_layout"] == "10"
+    assert rows["ann"]["stack"] == stack and float(rows["ann"]["score"]) < float(rows["ann"]["max_score"])
     assert rows["ann"]["figures.mart_sales_overview"] == "0"  # alice's data, not ann's variant
+    assert rows["ann"]["independent_work"] == "5"  # no other key in this cohort: nothing to have copied
     assert "unknown stack" in rows["ben"]["error"]
     assert (classroom / "c1" / "grading" / "keys" / f"{stack}.json").exists()
     assert "1 of 2 students graded" in (reports / "overview.md").read_text()
