@@ -262,6 +262,7 @@ def run(
     ] = 1.0,
     seed: Annotated[int | None, typer.Option("--seed", help=SEED_HELP)] = None,
     date: DateOption = None,
+    predict: Annotated[bool, typer.Option("--predict", help=PREDICT_OPTION_HELP)] = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
     from pipeline.extract import validate_date
@@ -274,12 +275,15 @@ def run(
         summary = run_all(
             settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{m}[/]")
         )
+        prediction = predict_step(settings, summary, progress) if predict else None
     _print_steps(summary)
     if summary.load is not None and summary.load.quarantined:
         _print_load(summary.load)
     if summary.transform is not None:
         _print_transform(summary.transform)
     _print_status(summary.status)
+    if prediction is not None:
+        print_prediction(prediction)
 
 
 @app.command(epilog="Examples:\n\n  shopstream status\n\n  shopstream status --stack alice")
@@ -347,6 +351,14 @@ def bi_pbids(
     settings = _settings(stack, outputs)
     path = write_pbids(settings, out_file or Path(f"shopstream_{settings.stack}.pbids"))
     out.print(f"[green]✓[/] wrote {path}: open it in Power BI Desktop")
+
+
+from pipeline.predict.command import EPILOG as PREDICT_EPILOG  # noqa: E402 (uses the options defined above)
+from pipeline.predict.command import PREDICT_OPTION_HELP, predict_step  # noqa: E402
+from pipeline.predict.command import predict as predict_command  # noqa: E402
+from pipeline.predict.command import print_report as print_prediction  # noqa: E402
+
+app.command("predict", epilog=PREDICT_EPILOG)(predict_command)
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------

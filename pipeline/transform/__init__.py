@@ -25,6 +25,7 @@ from pipeline.warehouse_snowflake import (
     ENV_PASSWORD,
     ENV_PRIVATE_KEY_PATH,
     ENV_USER,
+    MISSING_CREDENTIALS,
     snowflake_warehouse,
 )
 
@@ -198,10 +199,7 @@ def _check_warehouse(settings: Settings) -> None:
     if not os.environ.get(ENV_USER) or not (
         os.environ.get(ENV_PASSWORD) or os.environ.get(ENV_PRIVATE_KEY_PATH) or os.environ.get(ENV_AUTHENTICATOR)
     ):
-        raise ConfigError(
-            f"Snowflake credentials missing: set {ENV_USER} and {ENV_PASSWORD} (or {ENV_PRIVATE_KEY_PATH}) "
-            "in the environment"
-        )
+        raise ConfigError(MISSING_CREDENTIALS)
 
 
 def _validate_as_of_date(value: str) -> str:
