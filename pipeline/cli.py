@@ -51,6 +51,7 @@ Outputs = Annotated[
     typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs (use a cloud stack without Pulumi)."),
 ]
 DateOption = Annotated[str | None, typer.Option("--date", help="Extraction date YYYY-MM-DD (default: today, UTC).")]
+SEED_HELP = "Random seed (default: the stack's data variant, from its name and $SHOPSTREAM_COURSE_SALT)."
 
 
 # -- errors: one line, no traceback ------------------------------------------------------------------------------
@@ -157,15 +158,17 @@ def generate(
     stack: Stack = "dev",
     outputs: Outputs = None,
     scale: Annotated[float, typer.Option("--scale", help="Scale factor: SF1 ≈ the course's demo volume.")] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 42,
+    seed: Annotated[int | None, typer.Option("--seed", help=SEED_HELP)] = None,
 ) -> None:
     """Fill the source with demo data (users, products, orders, items, events, CRM contacts)."""
     from pipeline import source
     from pipeline.generate import generate as generate_data
+    from pipeline.variant import stack_seed
 
     _check_scale(scale)
     settings = _settings(stack, outputs)
     with StepProgress() as progress:
+        seed = stack_seed(settings) if seed is None else seed
         rows = generate_data(source.source_dsn(settings), scale=scale, seed=seed, progress=progress)
     out.print(f"[green]✓[/] generated {sum(rows.values()):,} rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
 
@@ -257,7 +260,7 @@ def run(
     scale: Annotated[
         float, typer.Option("--scale", help="Scale factor of generated data (if the source is empty).")
     ] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of generated data.")] = 42,
+    seed: Annotated[int | None, typer.Option("--seed", help=SEED_HELP)] = None,
     date: DateOption = None,
     predict: Annotated[bool, typer.Option("--predict", help=PREDICT_OPTION_HELP)] = False,
 ) -> None:
@@ -431,5 +434,8 @@ def _print_status(status: Any) -> None:
 
 # -- sub-command groups defined in their own packages (imported last: they use the helpers above) -------------------
 from pipeline.classroom.cli import classroom_app  # noqa: E402
+from pipeline.grade import classroom as _classroom_grade  # noqa: E402, F401  (adds `classroom grade`)
+from pipeline.grade.cli import grade_app  # noqa: E402
 
 app.add_typer(classroom_app, name="classroom")
+app.add_typer(grade_app, name="grade")

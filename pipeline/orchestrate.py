@@ -39,7 +39,7 @@ def stack_settings(stack: str) -> Settings:
 
 
 # -- task callables ------------------------------------------------------------------------------------------------
-def ensure_source(stack: str, scale: float = 0.1, seed: int = 42) -> dict:
+def ensure_source(stack: str, scale: float = 0.1, seed: int | None = None) -> dict:
     """Start the stack's source (embedded PostgreSQL) and fill it with demo data when it is empty."""
     from pipeline.run import generate_if_empty
     from pipeline.source.database import describe
