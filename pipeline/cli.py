@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -41,6 +42,10 @@ app = typer.Typer(
 )
 bi_app = typer.Typer(help="Business-intelligence helpers (Power BI connection files).", no_args_is_help=True)
 app.add_typer(bi_app, name="bi")
+source_app = typer.Typer(
+    help="The stack's source PostgreSQL (connection string for psql, DBeaver).", no_args_is_help=True
+)
+app.add_typer(source_app, name="source")
 
 Stack = Annotated[
     str,
@@ -68,6 +73,8 @@ def _one_line(exc: BaseException) -> tuple[str, int] | None:
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Files a command creates (lake, warehouse, logs) hold personal data: readable by their owner only.
+        os.umask(0o077)
         try:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort):
@@ -80,7 +87,8 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             known = _one_line(exc)
             message, code = known or (f"unexpected {type(exc).__name__}: {exc} (set {ENV_DEBUG}=1 for details)", 1)
-            err.print(f"[red]error:[/] {' '.join(message.split())}", soft_wrap=True, markup=True)
+            # The message quotes user input (a stack name, a date, a path): never let it be read as markup.
+            err.print(f"[red]error:[/] {escape(' '.join(message.split()))}", soft_wrap=True, markup=True)
             raise typer.Exit(code) from None
 
     return wrapper
@@ -131,7 +139,8 @@ def up(stack: Stack = "dev", outputs: Outputs = None) -> None:
 
     settings = _settings(stack, outputs, create=True)
     dsn = source.up(settings)
-    out.print(f"[green]✓[/] stack [bold]{stack}[/] source ready at {describe(dsn)} (data in {settings.home})")
+    where = f"{describe(dsn)} (data in {settings.home})"
+    out.print(f"[green]✓[/] stack [bold]{stack}[/] source ready at {escape(where)}")
 
 
 @app.command(epilog="Examples:\n\n  shopstream down\n\n  shopstream down --purge (also delete its data)")
@@ -148,7 +157,8 @@ def down(
 
     settings = _settings(stack, outputs)
     source.down(settings, purge=purge)
-    out.print(f"[green]✓[/] stack [bold]{stack}[/] stopped" + (f", {settings.home} deleted" if purge else ""))
+    deleted = escape(f", {settings.home} deleted") if purge else ""
+    out.print(f"[green]✓[/] stack [bold]{stack}[/] stopped{deleted}")
 
 
 @app.command(epilog="Examples:\n\n  shopstream generate\n\n  shopstream generate --scale 0.1 --seed 7")
@@ -182,7 +192,7 @@ def extract(stack: Stack = "dev", outputs: Outputs = None, date: DateOption = No
     with StepProgress() as progress:
         report = extract_tables(settings, extract_date, progress)
     out.print(
-        f"[green]✓[/] extracted {report.total_rows:,} rows for {report.extract_date} into {report.lake_uri} "
+        f"[green]✓[/] extracted {report.total_rows:,} rows for {report.extract_date} into {escape(report.lake_uri)} "
         f"in {report.seconds:.1f}s ({report.total_rows / max(report.seconds, 1e-9):,.0f} rows/s)",
         soft_wrap=True,
     )
@@ -269,7 +279,7 @@ def run(
     settings = _settings(stack, outputs, create=True)
     with StepProgress() as progress:
         summary = run_all(
-            settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{m}[/]")
+            settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{escape(m)}[/]")
         )
     _print_steps(summary)
     if summary.load is not None and summary.load.quarantined:
@@ -346,6 +356,21 @@ def bi_pbids(
     out.print(f"[green]✓[/] wrote {path}: open it in Power BI Desktop")
 
 
+@source_app.command(
+    "dsn", epilog='Examples:\n\n  shopstream source dsn\n\n  psql "$(shopstream source dsn --show-password)"'
+)
+@friendly_errors
+def source_dsn(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    show_password: Annotated[bool, typer.Option("--show-password", help="Print the password instead of ***.")] = False,
+) -> None:
+    """Print the connection string of the stack's source database (as its owner role, not the superuser)."""
+    from pipeline import source
+
+    out.print(escape(source.display_dsn(_settings(stack, outputs), show_password)), soft_wrap=True)
+
+
 # -- rendering -----------------------------------------------------------------------------------------------------
 def _check_scale(scale: float) -> None:
     if not scale > 0:
@@ -359,9 +384,9 @@ def _print_load(report: Any) -> None:
         soft_wrap=True,
     )
     for q in report.quarantined:
-        out.print(f"  [yellow]quarantined[/] {q.key} → {q.quarantined_as}: {q.reason}", soft_wrap=True)
+        out.print(f"  [yellow]quarantined[/] {escape(f'{q.key} → {q.quarantined_as}: {q.reason}')}", soft_wrap=True)
     for problem in report.bad_rows:
-        out.print(f"  [yellow]bad row[/] {problem}", soft_wrap=True)
+        out.print(f"  [yellow]bad row[/] {escape(problem)}", soft_wrap=True)
 
 
 def _print_steps(summary: Any) -> None:
@@ -377,7 +402,7 @@ def _print_steps(summary: Any) -> None:
 
 def _print_transform(report: Any) -> None:
     for failure in getattr(report, "failures", None) or []:
-        out.print(f"  [red]failed[/] {failure}", soft_wrap=True)
+        out.print(f"  [red]failed[/] {escape(str(failure))}", soft_wrap=True)
 
 
 def _print_status(status: Any) -> None:
@@ -409,9 +434,9 @@ def _print_status(status: Any) -> None:
         for schema, name, rows in models:
             model_table.add_row(schema, name, f"{rows:,}")
         out.print(model_table)
-    out.print(f"source     {status.source}", soft_wrap=True)
-    out.print(f"lake       {status.lake_uri}", soft_wrap=True)
-    out.print(f"warehouse  {status.warehouse}", soft_wrap=True)
-    out.print(f"settings   {status.origin}", soft_wrap=True)
+    out.print(f"source     {escape(status.source)}", soft_wrap=True)
+    out.print(f"lake       {escape(status.lake_uri)}", soft_wrap=True)
+    out.print(f"warehouse  {escape(status.warehouse)}", soft_wrap=True)
+    out.print(f"settings   {escape(status.origin)}", soft_wrap=True)
     for note in status.notes:
-        out.print(f"[dim]{note}[/]", soft_wrap=True)
+        out.print(f"[dim]{escape(note)}[/]", soft_wrap=True)
