@@ -105,6 +105,18 @@ def release_dbt_connections() -> None:
             manager._ENV = None
 
 
+def build_dbt(stack: str) -> str:
+    """`dbt build` of the whole project, as `shopstream transform` runs it; fails when a model or test fails."""
+    from pipeline.run import describe_transform, transform
+
+    report = transform(stack_settings(stack))
+    if report is None:
+        raise ShopstreamError("dbt project not found next to the pipeline")
+    if report.failed:
+        raise ShopstreamError(f"dbt build failed: {describe_transform(report)}")
+    return describe_transform(report)
+
+
 def generate_docs(stack: str) -> str:
     """Generate the dbt documentation site; the path of its index.html."""
     from pipeline.transform import docs
