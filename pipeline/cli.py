@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ResourceError, ShopstreamError
 from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings, resolve_settings
 
@@ -55,6 +55,10 @@ Outputs = Annotated[
     Path | None,
     typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs (use a cloud stack without Pulumi)."),
 ]
+AcceptQuarantine = Annotated[
+    bool,
+    typer.Option("--accept-quarantine", help="Exit 0 even when files were quarantined (default: exit 3)."),
+]
 DateOption = Annotated[str | None, typer.Option("--date", help="Extraction date YYYY-MM-DD (default: today, UTC).")]
 
 
@@ -64,9 +68,9 @@ def _one_line(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, ShopstreamError):
         return str(exc), exc.exit_code
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "disk full: free some space and rerun", 1
+        return "disk full: free some space and rerun", ResourceError.exit_code
     if type(exc).__module__.startswith("duckdb") and "lock" in str(exc).lower():
-        return IN_USE_MESSAGE, 1
+        return IN_USE_MESSAGE, ResourceError.exit_code
     return None
 
 
@@ -206,16 +210,19 @@ def load(
     date: Annotated[
         str | None, typer.Option("--date", help="Load one date (default: every file not loaded yet).")
     ] = None,
+    accept_quarantine: AcceptQuarantine = False,
 ) -> None:
     """Load lake files into the warehouse's RAW schema; files already loaded are skipped, bad files quarantined."""
     from pipeline.extract import validate_date
+    from pipeline.load import check_quarantine
     from pipeline.load import load as load_files
 
-    extract_date = validate_date(date) if date else None
+    extract_date = validate_date(date) if date is not None else None
     settings = _settings(stack, outputs)
     with StepProgress() as progress:
         report = load_files(settings, extract_date, progress)
     _print_load(report)
+    check_quarantine(report, accept_quarantine)
 
 
 @app.command(
@@ -269,6 +276,7 @@ def run(
     ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of generated data.")] = 42,
     date: DateOption = None,
+    accept_quarantine: AcceptQuarantine = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
     from pipeline.extract import validate_date
@@ -282,11 +290,15 @@ def run(
             settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{escape(m)}[/]")
         )
     _print_steps(summary)
-    if summary.load is not None and summary.load.quarantined:
+    if summary.load is not None and (summary.load.quarantined or summary.load.unknown or summary.load.unfinished):
         _print_load(summary.load)
     if summary.transform is not None:
         _print_transform(summary.transform)
     _print_status(summary.status)
+    if summary.load is not None:
+        from pipeline.load import check_quarantine
+
+        check_quarantine(summary.load, accept_quarantine)
 
 
 @app.command(epilog="Examples:\n\n  shopstream status\n\n  shopstream status --stack alice")
@@ -387,6 +399,10 @@ def _print_load(report: Any) -> None:
         out.print(f"  [yellow]quarantined[/] {escape(f'{q.key} → {q.quarantined_as}: {q.reason}')}", soft_wrap=True)
     for problem in report.bad_rows:
         out.print(f"  [yellow]bad row[/] {escape(problem)}", soft_wrap=True)
+    for partition in getattr(report, "unfinished", []):
+        out.print(f"  [yellow]not loaded[/] {escape(partition)}: its extraction did not finish (no manifest)")
+    for key in getattr(report, "unknown", []):
+        out.print(f"  [yellow]unknown file[/] {escape(key)}: not Parquet, left in place and not loaded")
 
 
 def _print_steps(summary: Any) -> None:

@@ -11,3 +11,27 @@ class ConfigError(ShopstreamError):
     """Settings are missing or malformed (unknown stack, bad outputs file, missing credentials)."""
 
     exit_code = 2
+
+
+class QuarantinedFilesError(ShopstreamError):
+    """A load moved files to quarantine (the rest loaded); the run is not clean until someone looks at them."""
+
+    exit_code = 3
+
+
+class NothingToLoadError(ShopstreamError):
+    """The lake holds no finished extraction to load (wrong lake, wrong date, extract never ran or never finished)."""
+
+    exit_code = 4
+
+
+class DataTestsFailedError(ShopstreamError):
+    """dbt built, but a model or a data test failed."""
+
+    exit_code = 5
+
+
+class ResourceError(ShopstreamError):
+    """The machine, not the input, stopped the step: disk full, warehouse in use, not enough memory."""
+
+    exit_code = 6

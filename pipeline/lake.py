@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ResourceError, ShopstreamError
 from pipeline.naming import QUARANTINE_PREFIX
 from pipeline.settings import LakeSettings
 
@@ -150,6 +150,10 @@ class Lake:
     def quarantine(self, key: str) -> str:
         """Move a file to `quarantine/<its key>` so it stops being loaded but nothing is lost."""
         target = f"{QUARANTINE_PREFIX}/{key}"
+        copy = 1
+        while self.exists(target):  # the same key quarantined before: keep both copies
+            target = f"{QUARANTINE_PREFIX}/{key}.{copy}"
+            copy += 1
         with self._errors(f"quarantining {self.location(key)}"):
             self._ensure_parent(target)
             self.filesystem.move(self.path(key), self.path(target))
@@ -178,7 +182,7 @@ def storage_errors(action: str) -> Iterator[None]:
         raise
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise ShopstreamError(f"disk full while {action}: free some space and rerun") from exc
+            raise ResourceError(f"disk full while {action}: free some space and rerun") from exc
         if isinstance(exc, FileNotFoundError):
             raise ShopstreamError(f"not found while {action}") from exc
         first_line = next(iter(str(exc).strip().splitlines()), type(exc).__name__)

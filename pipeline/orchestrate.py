@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from pipeline import source
-from pipeline.errors import ConfigError, ShopstreamError
+from pipeline.errors import ConfigError, QuarantinedFilesError, ShopstreamError
 from pipeline.naming import DEFAULT_STACK
 from pipeline.settings import ENV_HOME, ENV_WAREHOUSE, Settings, is_local_stack, resolve_settings, shopstream_home
 
@@ -74,7 +74,7 @@ def load_table(stack: str, extract_date: str, table: str) -> dict:
     outcome = report.table(table)
     if outcome.quarantined:
         reasons = "; ".join(f"{q.key}: {q.reason}" for q in outcome.quarantined)
-        raise ShopstreamError(f"{len(outcome.quarantined)} {table} file(s) quarantined: {reasons}")
+        raise QuarantinedFilesError(f"{len(outcome.quarantined)} {table} file(s) quarantined: {reasons}")
     return {
         "table": table,
         "files_loaded": outcome.files_loaded,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pipeline.errors import ConfigError, ShopstreamError
+from pipeline.errors import ConfigError, DataTestsFailedError, ShopstreamError
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.transform.report import NodeResult, TransformReport, read_run_results
 from pipeline.warehouse_snowflake import (
@@ -46,7 +46,7 @@ _RESULT_EVENTS = {
 }
 
 
-class TransformError(ShopstreamError):
+class TransformError(DataTestsFailedError):
     """dbt ran but some nodes failed; `report` holds every node's outcome."""
 
     def __init__(self, message: str, report: TransformReport | None = None) -> None:
