@@ -46,6 +46,8 @@ source_app = typer.Typer(
     help="The stack's source PostgreSQL (connection string for psql, DBeaver).", no_args_is_help=True
 )
 app.add_typer(source_app, name="source")
+lake_app = typer.Typer(help="Lake housekeeping (undo a load).", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
 
 Stack = Annotated[
     str,
@@ -381,6 +383,29 @@ def source_dsn(
     from pipeline import source
 
     out.print(escape(source.display_dsn(_settings(stack, outputs), show_password)), soft_wrap=True)
+
+
+@lake_app.command(
+    "unload",
+    epilog="Examples:\n\n  shopstream lake unload raw/postgres/orders/dt=2026-11-24/part-0000.parquet\n\n"
+    "  shopstream lake unload --date 2026-11-24 --quarantine",
+)
+@friendly_errors
+def lake_unload(
+    keys: Annotated[list[str] | None, typer.Argument(help="Lake keys of loaded files, as `load` prints them.")] = None,
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    date: Annotated[str | None, typer.Option("--date", help="Unload every file of this extraction date.")] = None,
+    quarantine: Annotated[
+        bool, typer.Option("--quarantine", help="Also move the files to quarantine/ so `load` skips them.")
+    ] = False,
+) -> None:
+    """Remove the rows that lake files put into RAW (undo a load); the next `load` loads them again."""
+    from pipeline.load.unload import unload
+
+    for done in unload(_settings(stack, outputs), keys or [], date, quarantine):
+        moved = f", moved to {done.quarantined_as}" if done.quarantined_as else ""
+        out.print(escape(f"✓ unloaded {done.rows:,} rows of {done.key} from RAW.{done.table}{moved}"), soft_wrap=True)
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------

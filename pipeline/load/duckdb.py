@@ -95,10 +95,10 @@ def load_duckdb(
     started = time.perf_counter()
     lake = Lake.from_settings(settings.lake)
     report = LoadReport(warehouse=str(settings.warehouse.path), extract_date=extract_date)
-    plan = plan_load(lake, tables, extract_date)
-    report.unfinished, report.unknown = plan.unfinished, plan.unknown
-    files = plan.files
     with open_warehouse(settings) as con:
+        plan = plan_load(lake, tables, extract_date)
+        report.unfinished, report.unknown = plan.unfinished, plan.unknown
+        files = plan.files
         ensure_raw(con)
         history = loaded_checksums(con)
         for done, (table, key) in enumerate(files):
