@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -181,6 +182,7 @@ def generate(
 
     _check_scale(scale)
     settings = _settings(stack, outputs)
+    check_capacity(scale, settings.home)
     with StepProgress() as progress:
         rows = generate_data(source.source_dsn(settings), scale=scale, seed=seed, progress=progress)
     out.print(f"[green]✓[/] generated {sum(rows.values()):,} rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
@@ -287,6 +289,7 @@ def run(
     _check_scale(scale)
     extract_date = validate_date(date)
     settings = _settings(stack, outputs, create=True)
+    check_capacity(scale, settings.home)
     with StepProgress() as progress:
         summary = run_all(
             settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{escape(m)}[/]")
@@ -410,8 +413,14 @@ def lake_unload(
 
 # -- rendering -----------------------------------------------------------------------------------------------------
 def _check_scale(scale: float) -> None:
-    if not scale > 0:
-        raise ShopstreamError(f"--scale must be positive (got {scale:g}); e.g. --scale 0.1 or --scale 1")
+    if not scale > 0 or not math.isfinite(scale):
+        raise ShopstreamError(f"--scale must be a positive number (got {scale:g}); e.g. --scale 0.1 or --scale 1")
+
+
+def check_capacity(scale: float, home: Path) -> None:
+    from pipeline.generate.capacity import check_capacity as check
+
+    check(scale, home)
 
 
 def _print_load(report: Any) -> None:
