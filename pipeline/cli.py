@@ -345,6 +345,7 @@ def airflow(
     import subprocess
 
     from pipeline import orchestrate
+    from pipeline.processes import die_with_parent
 
     settings = _settings(stack, outputs, create=True)
     env = orchestrate.airflow_environment(settings, port=port, parallelism=parallelism)
@@ -353,7 +354,12 @@ def airflow(
     out.print(f"[green]✓[/] Airflow for stack [bold]{stack}[/] at http://{orchestrate.AIRFLOW_HOST}:{port}")
     out.print(f"  AIRFLOW_HOME {env['AIRFLOW_HOME']}; admin password in {orchestrate.admin_password_file(settings)}")
     try:
-        subprocess.run([*orchestrate.airflow_command("airflow"), "standalone"], env={**os.environ, **env}, check=False)
+        subprocess.run(
+            [*orchestrate.airflow_command("airflow"), "standalone"],
+            env={**os.environ, **env},
+            check=False,
+            preexec_fn=die_with_parent(),
+        )
     except KeyboardInterrupt:
         out.print("Airflow stopped")
 

@@ -1,5 +1,7 @@
 """Errors a user can act on. The CLI prints them as one line and exits non-zero, without a traceback."""
 
+BRIEF_LIMIT = 240
+
 
 class ShopstreamError(Exception):
     """A failure with a message that tells the user what to do next."""
@@ -35,3 +37,9 @@ class ResourceError(ShopstreamError):
     """The machine, not the input, stopped the step: disk full, warehouse in use, not enough memory."""
 
     exit_code = 6
+
+
+def brief(text: str, limit: int = BRIEF_LIMIT) -> str:
+    """The first line of a tool's message, cut to `limit` characters: the detail belongs in a log file."""
+    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    return first if len(first) <= limit else first[: limit - 1] + "…"
