@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,6 +28,8 @@ from pipeline.naming import QUARANTINE_PREFIX
 from pipeline.settings import LakeSettings
 
 TMP_PREFIX = "_tmp"
+# A write publishes within seconds; anything older under _tmp/ was left by a write that was killed or failed.
+STALE_TMP_S = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,28 @@ class Lake:
             self._ensure_parent(target)
             self.filesystem.move(self.path(key), self.path(target))
         return target
+
+    def remove_stale_temporaries(self, older_than_s: float = STALE_TMP_S) -> int:
+        """Delete what killed or disk-full writes left under `_tmp/`; files of writes still running are younger.
+
+        Returns how many files were removed.
+        """
+        selector = pafs.FileSelector(self.path(TMP_PREFIX), recursive=True, allow_not_found=True)
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+        removed = 0
+        with self._errors(f"cleaning {self.location(TMP_PREFIX)}"):
+            infos = self.filesystem.get_file_info(selector)
+            for info in infos:
+                if info.type == pafs.FileType.File and info.mtime is not None and info.mtime < cutoff:
+                    with suppress(FileNotFoundError):  # another cleaner got there first
+                        self.filesystem.delete_file(info.path)
+                    removed += 1
+            if isinstance(self.filesystem, pafs.LocalFileSystem):
+                for info in sorted(infos, key=lambda i: i.path.count("/"), reverse=True):
+                    if info.type == pafs.FileType.Directory:
+                        with suppress(OSError):  # not empty: a write in progress, or not stale yet
+                            Path(info.path).rmdir()
+        return removed
 
     def _ensure_parent(self, key: str) -> None:
         # S3 has no directories; creating them there costs requests and marker objects for nothing.
