@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ENV_OUTPUTS, ENV_STACK
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ShopstreamError, brief
 from pipeline.naming import DEFAULT_STACK
 from pipeline.settings import DuckDBWarehouse, Settings, resolve_settings
 
@@ -104,10 +104,14 @@ def read(source: MartsSource, sql: str, params: list | tuple = ()) -> pd.DataFra
 def _read_duckdb(path: str, sql: str, params: list | tuple) -> pd.DataFrame:
     try:
         connection = duckdb.connect(path, read_only=True)
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy("the warehouse is being updated (a load or dbt build is running)") from None
-        raise
+        # A damaged or foreign file: say which and how to rebuild it, never show DuckDB's internals.
+        raise ShopstreamError(
+            f"the warehouse file {path} cannot be read ({brief(str(exc), 120)}); move it away and rebuild it with "
+            "`shopstream load` and `shopstream transform`"
+        ) from None
     try:
         return connection.execute(sql, list(params)).df()
     finally:

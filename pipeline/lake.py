@@ -100,8 +100,14 @@ class Lake:
         tmp_key = f"{TMP_PREFIX}/{uuid.uuid4().hex}/{PurePosixPath(key).name}"
         with self._errors(f"writing {self.location(key)}"):
             self._ensure_parent(tmp_key)
-            with self.filesystem.open_output_stream(self.path(tmp_key)) as out:
-                out.write(data)
+            try:
+                with self.filesystem.open_output_stream(self.path(tmp_key)) as out:
+                    out.write(data)
+            except BaseException:
+                with suppress(OSError):  # e.g. disk full: do not keep the partial bytes
+                    self.filesystem.delete_file(self.path(tmp_key))
+                self._remove_empty_tmp(tmp_key)
+                raise
             self._ensure_parent(key)
             self.filesystem.move(self.path(tmp_key), self.path(key))
             self._remove_empty_tmp(tmp_key)
