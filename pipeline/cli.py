@@ -128,6 +128,10 @@ class StepProgress:
             self._progress.live.transient = True
         self._progress.stop()
 
+    def erase(self) -> None:
+        """Clear the bars when the step ends, so the failure line that follows stands alone."""
+        self._progress.live.transient = True
+
     def __call__(self, what: str, done: int, total: int) -> None:
         step = what.split()[0]
         size = total if total > 0 else None  # unknown size: a pulsing bar
@@ -225,6 +229,8 @@ def load(
     settings = _settings(stack, outputs)
     with StepProgress() as progress:
         report = load_files(settings, extract_date, progress)
+        if report.quarantined and not accept_quarantine:
+            progress.erase()
     _print_load(report)
     check_quarantine(report, accept_quarantine)
 
@@ -294,6 +300,8 @@ def run(
         summary = run_all(
             settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{escape(m)}[/]")
         )
+        if summary.load is not None and summary.load.quarantined and not accept_quarantine:
+            progress.erase()
     _print_steps(summary)
     if summary.load is not None and (summary.load.quarantined or summary.load.unknown or summary.load.unfinished):
         _print_load(summary.load)
@@ -420,7 +428,7 @@ def lake_unload(
 # -- rendering -----------------------------------------------------------------------------------------------------
 def _check_scale(scale: float) -> None:
     if not scale > 0 or not math.isfinite(scale):
-        raise ShopstreamError(f"--scale must be a positive number (got {scale:g}); e.g. --scale 0.1 or --scale 1")
+        raise ShopstreamError(f"--scale must be positive (got {scale:g}); e.g. --scale 0.1 or --scale 1")
 
 
 def check_capacity(scale: float, home: Path) -> None:

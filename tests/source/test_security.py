@@ -92,7 +92,7 @@ def test_passwords_live_in_a_file_only_the_owner_can_read(locked: tuple[Settings
 
 
 def test_folders_above_the_stack_are_not_opened_to_everyone(locked: tuple[Settings, Path]) -> None:
-    settings, private_parent = locked
+    _, private_parent = locked
     assert _mode(private_parent) & 0o077 in (0, 0o010)  # an ACL mask may show as group x; never 'other'
     assert _mode(private_parent) & 0o007 == 0
     if IS_ROOT:
