@@ -86,11 +86,19 @@ def _dbt_executable() -> dict[str, str]:
     return {}
 
 
+def _record_failure(context: dict) -> None:
+    """The run history gets the failure too (once the task gave up retrying), so Operations shows it."""
+    dag_run, task_instance = context.get("dag_run"), context.get("task_instance")
+    error = f"{getattr(task_instance, 'task_id', 'a task')} failed: {context.get('exception')}"
+    orchestrate.record_dag_run(current_stack(), DAG_ID, getattr(dag_run, "start_date", None), error)
+
+
 default_args = {
     "owner": "shopstream",
     "retries": 2,
     "retry_delay": timedelta(minutes=5),
     "execution_timeout": timedelta(hours=1),
+    "on_failure_callback": _record_failure,
 }
 
 with DAG(
@@ -131,9 +139,10 @@ with DAG(
         return orchestrate.generate_docs(current_stack())
 
     @task(pool=orchestrate.WAREHOUSE_POOL)
-    def summary(ds: str | None = None) -> dict:
-        """Log rows per layer; fails when a mart came out empty."""
+    def summary(ds: str | None = None, dag_run=None) -> dict:
+        """Log rows per layer (and record the run in the run history); fails when a mart came out empty."""
         result = orchestrate.summarize(current_stack(), ds)
+        orchestrate.record_dag_run(current_stack(), DAG_ID, getattr(dag_run, "start_date", None))
         log.info("ShopStream %s for %s: marts %s", result["stack"], result["extract_date"], result["mart_rows"])
         return result
 

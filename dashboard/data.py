@@ -319,3 +319,41 @@ def crm_funnel(source: MartsSource) -> pd.DataFrame | None:
                    signup_rate, signup_to_order_rate, contact_to_order_rate
             from {source.table(CRM_MART)} order by contacts desc""",
     )
+
+
+# -- operations: the run history and the freshness of RAW (local DuckDB stacks) ---------------------------------------
+def _has_table(source: MartsSource, schema: str, table: str) -> bool:
+    if source.kind != "duckdb" or not Path(source.location).exists():
+        return False
+    frame = read(
+        source,
+        "select 1 from information_schema.tables where upper(table_schema) = ? and upper(table_name) = ?",
+        [schema.upper(), table.upper()],
+    )
+    return not frame.empty
+
+
+@st.cache_data(ttl=STATUS_TTL, show_spinner=False)
+def run_history(source: MartsSource, limit: int = 200) -> pd.DataFrame | None:
+    """The latest runs, newest first (None when the stack keeps no run history)."""
+    if not _has_table(source, "RAW", "_RUN_HISTORY"):
+        return None
+    return read(
+        source,
+        "select started_at, origin, command, outcome, exit_code, seconds, quarantined_files, tests_passed,"
+        " tests_failed, error from RAW._RUN_HISTORY order by started_at desc limit ?",
+        [limit],
+    )
+
+
+@st.cache_data(ttl=STATUS_TTL, show_spinner=False)
+def freshness(source: MartsSource) -> pd.DataFrame | None:
+    """Per RAW table: when a file last loaded, and which extraction date it came from."""
+    if not _has_table(source, "RAW", "_LOAD_HISTORY"):
+        return None
+    return read(
+        source,
+        "select table_name, max(loaded_at) as last_loaded_at,"
+        " max(regexp_extract(file, 'dt=([0-9-]+)', 1)) as latest_extract_date, count(*) as files"
+        " from RAW._LOAD_HISTORY group by table_name order by table_name",
+    )

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from pipeline.errors import ResourceError, ShopstreamError
 from pipeline.naming import SOURCE_TABLES
+from pipeline.runs import RECORDED_COMMANDS, RunRecord, record_command
 from pipeline.settings import Settings, resolve_settings
 
 ENV_STACK = "SHOPSTREAM_STACK"
@@ -82,23 +83,46 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # Files a command creates (lake, warehouse, logs) hold personal data: readable by their owner only.
         os.umask(0o077)
+        run = _start_run(command.__name__)
         try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
+            result = command(*args, **kwargs)
+        except typer.Exit as stop:
+            _finish_run(run, kwargs, stop.exit_code)
+            raise
+        except typer.Abort:
             raise
         except KeyboardInterrupt:
             err.print("[red]interrupted[/]", soft_wrap=True)
+            _finish_run(run, kwargs, 130, "interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:
             if os.environ.get(ENV_DEBUG) == "1":
                 raise
             known = _one_line(exc)
             message, code = known or (f"unexpected {type(exc).__name__}: {exc} (set {ENV_DEBUG}=1 for details)", 1)
+            message = " ".join(message.split())
             # The message quotes user input (a stack name, a date, a path): never let it be read as markup.
-            err.print(f"[red]error:[/] {escape(' '.join(message.split()))}", soft_wrap=True, markup=True)
+            err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, markup=True)
+            _finish_run(run, kwargs, code, message)
             raise typer.Exit(code) from None
+        _finish_run(run, kwargs, 0)
+        return result
 
     return wrapper
+
+
+_current_run: RunRecord | None = None  # the run history row of the command being executed
+
+
+def _start_run(name: str) -> RunRecord | None:
+    global _current_run
+    _current_run = RunRecord(origin="cli", command=name) if name in RECORDED_COMMANDS else None
+    return _current_run
+
+
+def _finish_run(run: RunRecord | None, kwargs: dict[str, Any], code: int | None, error: str | None = None) -> None:
+    if run is not None and isinstance(kwargs.get("stack"), str) and kwargs.get("outputs") is None:
+        record_command(kwargs["stack"], run.command, run.finish(code or 0, error))
 
 
 def _settings(stack: str, outputs: Path | None, *, create: bool = False) -> Settings:
@@ -302,6 +326,8 @@ def run(
         )
         if summary.load is not None and summary.load.quarantined and not accept_quarantine:
             progress.erase()
+    if _current_run is not None:
+        _current_run.add_summary(summary)
     _print_steps(summary)
     if summary.load is not None and (summary.load.quarantined or summary.load.unknown or summary.load.unfinished):
         _print_load(summary.load)

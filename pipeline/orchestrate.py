@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import source
@@ -143,6 +144,22 @@ def summarize(stack: str, extract_date: str) -> dict:
     if empty:
         raise ShopstreamError(f"stack {stack!r}: empty marts after the run: {', '.join(empty)}")
     return summary
+
+
+def record_dag_run(stack: str, dag_id: str, started_at: datetime | None, error: str | None = None) -> bool:
+    """Append the DAG run to the stack's run history (success, or the failed task's error)."""
+    from pipeline.run import stack_status
+    from pipeline.runs import RunRecord, record
+
+    settings = stack_settings(stack)
+    run = RunRecord(origin="airflow", command=dag_id)
+    if started_at is not None:
+        run.started_at = started_at.astimezone(UTC).replace(tzinfo=None)
+    run.finish(0 if error is None else 1, error)
+    run.seconds = (datetime.now(UTC).replace(tzinfo=None) - run.started_at).total_seconds()
+    if error is None:
+        run.layer_rows = stack_status(settings).warehouse_rows
+    return record(settings, run)
 
 
 # -- dbt project for Cosmos ----------------------------------------------------------------------------------------

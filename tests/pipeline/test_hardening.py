@@ -262,3 +262,16 @@ def test_extract_removes_stale_temporaries_but_not_fresh_ones(loaded: Settings) 
     extract(loaded, DATE)
     assert not stale.exists() and not stale.parent.exists()
     assert fresh.exists()  # another write may still be working on it
+
+
+# -- 16. every CLI run lands in the run history ---------------------------------------------------------------------
+def test_cli_runs_are_recorded_with_their_outcome(loaded: Settings) -> None:
+    runner.invoke(app, ["load", "--stack", STACK, "--date", DATE])
+    runner.invoke(app, ["load", "--stack", STACK, "--date", "2018-01-01"])
+    with duckdb.connect(str(loaded.warehouse.path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT command, outcome, exit_code, error FROM RAW._RUN_HISTORY ORDER BY started_at DESC LIMIT 2"
+        ).fetchall()
+    (command, outcome, code, error), (command2, outcome2, code2, error2) = rows
+    assert (command, outcome, code) == ("load", "nothing_to_load", 4) and "2018-01-01" in error
+    assert (command2, outcome2, code2, error2) == ("load", "success", 0, None)
