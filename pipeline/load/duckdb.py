@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import duckdb
@@ -161,7 +161,10 @@ def _insert_file(
         con.execute(f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?, ?)", history_row)
         con.commit()
     except BaseException:
-        con.rollback()
+        # After a failed write (disk full) DuckDB may have ended the transaction itself: a failing rollback must
+        # not hide the real error behind "cannot rollback - no transaction is active".
+        with suppress(duckdb.Error):
+            con.rollback()
         raise
     finally:
         con.unregister("lake_file")
