@@ -77,10 +77,12 @@ def ensure_credentials(home: Path) -> Credentials:
 
 def make_private(directory: Path) -> None:
     """Create `directory` (if missing) with mode 0700, and take group/other access away if it had any."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     mode = stat.S_IMODE(directory.stat().st_mode)
-    if mode & 0o077 and directory.stat().st_uid == os.geteuid():
-        directory.chmod(PRIVATE_DIR_MODE)
+    # Group x may be the mask of the server user's ACL entry (see grant_traversal): keep it, or chmod would
+    # take that user's access away.
+    if mode & 0o067 and directory.stat().st_uid == os.geteuid():
+        directory.chmod(mode & ~0o067)
 
 
 def can_traverse(user: pwd.struct_passwd, directory: Path) -> bool:
