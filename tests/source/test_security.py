@@ -113,3 +113,13 @@ def test_source_dsn_prints_the_owner_connection_and_the_password_only_when_asked
     assert shown.exit_code == 0, shown.output
     with psycopg.connect(shown.output.strip()) as conn:
         assert conn.execute("SELECT current_user").fetchone() == (source_settings.names.postgres_owner_role,)
+
+
+def test_a_second_up_keeps_the_server_users_access(locked: tuple[Settings, Path]) -> None:
+    settings, _ = locked
+    up(settings)  # makes the stack folder private again: must not take the server user's traverse away
+    if IS_ROOT:
+        acl = subprocess.run(["getfacl", "-p", str(settings.home)], capture_output=True, text=True, check=True)
+        assert f"user:{SYSTEM_USER}:--x" in acl.stdout and "mask::--x" in acl.stdout
+    with psycopg.connect(source_dsn(settings)) as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
