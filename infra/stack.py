@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_snowflake as snowflake
 
+from infra.course import classroom_extras
 from infra.integration import LakeIntegration
 from infra.lake import Lake, PipelineIdentity
 from infra.source import Source
@@ -47,6 +48,7 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
         source = Source("source", names, config.postgres)
         outputs["postgres_dsn"] = source.owner_dsn
         outputs["postgres_extractor_dsn"] = source.extractor_dsn
+    outputs.update(classroom_extras(warehouse))
     return outputs
 
 

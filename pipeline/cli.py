@@ -530,3 +530,9 @@ def _print_status(status: Any) -> None:
     out.print(f"settings   {escape(status.origin)}", soft_wrap=True)
     for note in status.notes:
         out.print(f"[dim]{escape(note)}[/]", soft_wrap=True)
+
+
+# -- sub-command groups defined in their own packages (imported last: they use the helpers above) -------------------
+from pipeline.classroom.cli import classroom_app  # noqa: E402
+
+app.add_typer(classroom_app, name="classroom")

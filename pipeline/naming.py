@@ -6,7 +6,9 @@ warehouse is always called the same thing on both sides. Two different stacks ne
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -174,3 +176,83 @@ class StackNames:
     def stage_path(table: str, extract_date: str) -> str:
         """Path of a partition relative to the stage, which points at `<lake>/raw/`."""
         return str(PurePosixPath(LAKE_PREFIXES[table]).relative_to("raw") / partition_name(extract_date))
+
+
+# -- classroom: one stack per student of a cohort, plus the cohort's instructor stack ---------------------------------
+# A cohort is one short word (no hyphens), so the cohort of a stack is unambiguous: everything before the first hyphen.
+_COHORT_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+_STACK_MAX_LENGTH = 24
+COURSE_STACK_SUFFIX = "course"
+# Truncated or unsluggable ids get a short hash of the original id, so the name stays stable and distinct.
+_ID_HASH_LENGTH = 6
+
+
+def validate_cohort(cohort: str) -> str:
+    """Return the cohort name if it can prefix every stack of the cohort, else raise a one-line error."""
+    if not _COHORT_PATTERN.match(cohort or ""):
+        raise ShopstreamError(
+            f"invalid cohort name {cohort!r}: use 1-10 lower-case letters or digits, starting with a letter "
+            "(e.g. 'fall26')"
+        )
+    return cohort
+
+
+def slug(text: str) -> str:
+    """Lower-case ASCII letters and digits joined by single hyphens ('Anna Müller' -> 'anna-muller')."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def student_stack(cohort: str, student_id: str) -> str:
+    """The stack of one student: `<cohort>-<slug of the id>`, at most 24 characters, the same on every run.
+
+    An id whose slug is empty or too long becomes a readable prefix plus a short hash of the id itself. Two ids
+    may still slug to the same stack ('anna.b' and 'Anna B'): the roster check refuses such a roster.
+    """
+    validate_cohort(cohort)
+    room = _STACK_MAX_LENGTH - len(cohort) - 1
+    student = slug(student_id)
+    if not student or len(student) > room:
+        digest = hashlib.sha256(student_id.encode()).hexdigest()[:_ID_HASH_LENGTH]
+        prefix = student[: room - _ID_HASH_LENGTH - 1].rstrip("-")
+        student = f"{prefix}-{digest}" if prefix else f"id{digest}"
+    return validate_stack(f"{cohort}-{student}")
+
+
+@dataclass(frozen=True)
+class CohortNames:
+    """Names of what a cohort shares: its instructor (`course`) stack, grader identity and course-wide guards."""
+
+    cohort: str
+
+    def __post_init__(self) -> None:
+        validate_cohort(self.cohort)
+
+    @property
+    def _upper(self) -> str:
+        return f"{PROJECT}_{self.cohort}".upper()
+
+    @property
+    def course_stack(self) -> str:
+        return f"{self.cohort}-{COURSE_STACK_SUFFIX}"
+
+    @property
+    def grader_role(self) -> str:
+        """Reads (only reads) every student database of the cohort."""
+        return f"{self._upper}_GRADER"
+
+    @property
+    def grader_user(self) -> str:
+        return f"{self._upper}_GRADER_SVC"
+
+    @property
+    def grader_warehouse(self) -> str:
+        return f"{self._upper}_GRADING"
+
+    @property
+    def grader_resource_monitor(self) -> str:
+        return f"{self._upper}_GRADING_GUARD"
+
+    @property
+    def budget(self) -> str:
+        return f"{PROJECT}-{self.cohort}-budget"
