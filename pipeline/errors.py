@@ -41,5 +41,8 @@ class ResourceError(ShopstreamError):
 
 def brief(text: str, limit: int = BRIEF_LIMIT) -> str:
     """The first line of a tool's message, cut to `limit` characters: the detail belongs in a log file."""
-    first = next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    # A traceback's telling line is its last one (the exception and its message), not "Traceback (most recent…".
+    telling = lines[-1] if any(line.startswith("Traceback (most recent call last)") for line in lines) else None
+    first = telling or (lines[0] if lines else "")
     return first if len(first) <= limit else first[: limit - 1] + "…"

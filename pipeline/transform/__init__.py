@@ -170,7 +170,7 @@ def _run_streaming(command: list[str], env: dict[str, str], progress: Progress |
                 continue
             info, data = event.get("info", {}), event.get("data", {})
             if info.get("level") == "error" and info.get("msg"):
-                errors.append(" ".join(str(info["msg"]).split()))
+                errors.append(str(info["msg"]))  # whole: `brief` picks the telling line of a traceback
             if progress and info.get("name") in _RESULT_EVENTS:
                 progress(f"dbt {_node_name(data)}", int(data.get("index") or 0), _node_total(data))
     return errors

@@ -275,3 +275,21 @@ def test_cli_runs_are_recorded_with_their_outcome(loaded: Settings) -> None:
     (command, outcome, code, error), (command2, outcome2, code2, error2) = rows
     assert (command, outcome, code) == ("load", "nothing_to_load", 4) and "2018-01-01" in error
     assert (command2, outcome2, code2, error2) == ("load", "success", 0, None)
+
+
+# -- 8. dbt failures: one brief line naming the log ------------------------------------------------------------------
+def test_a_corrupt_warehouse_makes_dbt_fail_in_one_brief_line(pipe_env: dict[str, str]) -> None:
+    from pipeline.settings import resolve_settings
+
+    settings = resolve_settings("corrupt", create=True)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.warehouse.path.write_bytes(b"\x00" * 8192 + b"this is not a DuckDB file" * 400)
+
+    result = runner.invoke(app, ["transform", "--stack", "corrupt"], env={"SHOPSTREAM_DEBUG": None})
+
+    assert result.exit_code != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: dbt build could not run"), result.stderr
+    assert len(lines[0]) < 500  # before: dbt's traceback, kilobytes long
+    assert "Traceback" not in result.output + result.stderr
+    assert str(settings.home / "dbt" / "logs" / "dbt.log") in lines[0]
