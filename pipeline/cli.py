@@ -272,7 +272,7 @@ def transform(
     ] = None,
     as_of_date: Annotated[
         str | None,
-        typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the latest order date."),
+        typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the last day in the data."),
     ] = None,
 ) -> None:
     """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
