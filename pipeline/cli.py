@@ -311,6 +311,7 @@ def run(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of generated data.")] = 42,
     date: DateOption = None,
     accept_quarantine: AcceptQuarantine = False,
+    predict: Annotated[bool, typer.Option("--predict", help=PREDICT_OPTION_HELP)] = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
     from pipeline.extract import validate_date
@@ -326,6 +327,7 @@ def run(
         )
         if summary.load is not None and summary.load.quarantined and not accept_quarantine:
             progress.erase()
+        prediction = predict_step(settings, summary, progress) if predict else None
     if _current_run is not None:
         _current_run.add_summary(summary)
     _print_steps(summary)
@@ -334,6 +336,8 @@ def run(
     if summary.transform is not None:
         _print_transform(summary.transform)
     _print_status(summary.status)
+    if prediction is not None:
+        print_prediction(prediction)
     if summary.load is not None:
         from pipeline.load import check_quarantine
 
@@ -449,6 +453,14 @@ def lake_unload(
     for done in unload(_settings(stack, outputs), keys or [], date, quarantine):
         moved = f", moved to {done.quarantined_as}" if done.quarantined_as else ""
         out.print(escape(f"✓ unloaded {done.rows:,} rows of {done.key} from RAW.{done.table}{moved}"), soft_wrap=True)
+
+
+from pipeline.predict.command import EPILOG as PREDICT_EPILOG  # noqa: E402 (uses the options defined above)
+from pipeline.predict.command import PREDICT_OPTION_HELP, predict_step  # noqa: E402
+from pipeline.predict.command import predict as predict_command  # noqa: E402
+from pipeline.predict.command import print_report as print_prediction  # noqa: E402
+
+app.command("predict", epilog=PREDICT_EPILOG)(predict_command)
 
 
 # -- rendering -----------------------------------------------------------------------------------------------------

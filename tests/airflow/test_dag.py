@@ -85,8 +85,10 @@ def test_docs_and_summary_come_last(dag) -> None:
     docs = dag.get_task("dbt_docs")
     assert docs.downstream_task_ids == {"summary"}
     assert dag.get_task("summary").downstream_task_ids == set()
-    # Docs wait for every leaf of the dbt group.
-    dbt_leaves = {
-        t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and not t.downstream_task_ids - {"dbt_docs"}
-    }
+    # Docs and churn predictions wait for every leaf of the dbt group.
+    after = {"dbt_docs", "churn_predictions"}
+    dbt_leaves = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and not t.downstream_task_ids - after}
     assert dbt_leaves == docs.upstream_task_ids
+    predictions = dag.get_task("churn_predictions")
+    assert predictions.upstream_task_ids == dbt_leaves and predictions.downstream_task_ids == set()
+    assert predictions.pool == orchestrate.WAREHOUSE_POOL
