@@ -60,4 +60,5 @@ def test_the_dag_imports_without_a_dbt_manifest(tmp_path: Path) -> None:
     # dbt still runs, as one task after every load and before the docs.
     loads = sorted(f"load_{table}" for table in SOURCE_TABLES)
     assert f"UPSTREAM {loads}" in result.stdout
-    assert "DOWNSTREAM ['dbt_docs']" in result.stdout
+    downstream = result.stdout.split("DOWNSTREAM")[-1].splitlines()[0]
+    assert "'dbt_docs'" in downstream  # and whatever else follows dbt (e.g. churn predictions)
