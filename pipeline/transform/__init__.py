@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pipeline.errors import ConfigError, ShopstreamError
+from pipeline.errors import ConfigError, DataTestsFailedError, ShopstreamError, brief
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.transform import fingerprint, runner
 from pipeline.transform.report import NodeResult, TransformReport, read_run_results, report_from_execution
@@ -35,7 +35,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 Progress = Callable[[str, int, int], None]  # (what, done, total), as in pipeline.run
 
 
-class TransformError(ShopstreamError):
+class TransformError(DataTestsFailedError):
     """dbt ran but some nodes failed; `report` holds every node's outcome."""
 
     def __init__(self, message: str, report: TransformReport | None = None) -> None:
@@ -95,7 +95,8 @@ def build(
     fingerprint.forget(settings)  # a failed or partial build must not leave the last one's fingerprint behind
     report = _invoke(settings, args, progress, write_json=False)
     if report.failures:
-        shown = "; ".join(report.failures[:3]) + (f"; and {report.failed - 3} more" if report.failed > 3 else "")
+        shown = "; ".join(brief(f, 160) for f in report.failures[:3])
+        shown += f"; and {report.failed - 3} more" if report.failed > 3 else ""
         raise TransformError(
             f"dbt build failed on {report.failed} node(s): {shown} (details: {report.log_path})", report
         )
@@ -147,8 +148,10 @@ def _invoke(settings: Settings, args: list[str], progress: Progress | None, *, w
         report = read_run_results(results_file, target, log_path / "dbt.log")
     else:
         # dbt stopped before running any node: bad project, no connection, locked warehouse file…
-        reason = errors[-1] if errors else "see the log"
-        raise ShopstreamError(f"dbt {args[0]} could not run for stack {settings.stack!r}: {reason} ({log_path})")
+        reason = brief(errors[-1]) if errors else "no error message"
+        raise ShopstreamError(
+            f"dbt {args[0]} could not run for stack {settings.stack!r}: {reason} (details: {log_path / 'dbt.log'})"
+        )
     report.seconds = report.seconds or round(time.perf_counter() - started, 3)
     return report
 

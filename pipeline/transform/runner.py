@@ -49,7 +49,7 @@ def invoke(args: list[str], env: dict[str, str], progress: Progress | None = Non
     def on_event(event: Any) -> None:
         info = event.info
         if info.level == "error" and info.msg:
-            errors.append(" ".join(str(info.msg).split()))
+            errors.append(str(info.msg))  # whole: `pipeline.errors.brief` picks the telling line of a traceback
         if progress and info.name in _RESULT_EVENTS:
             data = event.data
             progress(f"dbt {_node_name(data)}", int(getattr(data, "index", 0) or 0), _node_total(data))
@@ -61,7 +61,7 @@ def invoke(args: list[str], env: dict[str, str], progress: Progress | None = Non
         finally:
             release_duckdb()
     if result.exception is not None and not errors:
-        errors.append(" ".join(str(result.exception).split()) or type(result.exception).__name__)
+        errors.append(str(result.exception) or type(result.exception).__name__)
     return result.result, errors
 
 
