@@ -18,27 +18,36 @@ import json
 from importlib import metadata
 from pathlib import Path
 
+from pipeline.errors import ShopstreamError
+from pipeline.runs import RUN_HISTORY_TABLE
 from pipeline.settings import DuckDBWarehouse, Settings
 
 FINGERPRINT_FILE = "last_build.json"
 # dbt's own output folders inside the project, and anything else that is not the project's source.
+_NOT_READ_BY_DBT = frozenset({RUN_HISTORY_TABLE.split(".")[-1].upper()})  # bookkeeping of the CLI and the DAG
 _NOT_SOURCE = frozenset({"target", "logs", "dbt_packages", "__pycache__", ".user.yml"})
 
 
 def current(settings: Settings, project_dir: Path, build_vars: dict) -> str | None:
-    """The fingerprint a full build would record now; None when the warehouse cannot have one."""
+    """The fingerprint a full build would record now; None when the warehouse cannot have one, or cannot be read
+    (then dbt runs, and reports what is wrong with the warehouse in its own words)."""
     if not isinstance(settings.warehouse, DuckDBWarehouse) or not settings.warehouse.path.exists():
+        return None
+    try:
+        content = raw_content(settings)
+    except ShopstreamError:
         return None
     digest = hashlib.sha256()
     digest.update(json.dumps({"vars": build_vars, "dbt": metadata.version("dbt-core")}, sort_keys=True).encode())
-    digest.update(json.dumps(raw_content(settings)).encode())
+    digest.update(json.dumps(content).encode())
     for path in project_files(project_dir):
         digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def raw_content(settings: Settings) -> list[list]:
-    """[table, rows, sum of row hashes] for every RAW table, the load history included."""
+    """[table, rows, sum of row hashes] for every RAW table dbt may read: the load history and load errors included,
+    the run history (written by every command, read by no model) left out."""
     from pipeline.load.duckdb import open_warehouse
 
     with open_warehouse(settings, read_only=True) as con:
@@ -47,6 +56,7 @@ def raw_content(settings: Settings) -> list[list]:
             for (name,) in con.execute(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'RAW' ORDER BY table_name"
             ).fetchall()
+            if name.upper() not in _NOT_READ_BY_DBT
         ]
         content = 'SELECT count(*), sum(hash(t)::HUGEINT)::VARCHAR FROM "RAW"."{}" AS t'
         return [[table, *con.execute(content.format(table)).fetchone()] for table in tables]
