@@ -415,3 +415,7 @@ def _print_status(status: Any) -> None:
     out.print(f"settings   {status.origin}", soft_wrap=True)
     for note in status.notes:
         out.print(f"[dim]{note}[/]", soft_wrap=True)
+
+
+# Commands defined in their own modules register themselves on `app` when imported.
+from pipeline.privacy import cli as _privacy_cli  # noqa: E402, F401
