@@ -3,8 +3,9 @@
     resolve  who is meant (refuse unknown or ambiguous input; never a different person)
     postgres the user's identifying fields anonymised, CRM contacts with their email deleted (orders kept)
     lake     every Parquet file holding them rewritten atomically, manifests corrected, old S3 versions deleted
-    warehouse RAW rows, load history and SCD2 history, then `dbt build` of everything built from them
+    warehouse RAW rows, load history and SCD2 history
     caches   the stack's dbt target and logs (compiled SQL, run results, docs catalog)
+    rebuild  `dbt build` of everything that depends on the users and CRM sources
     verify   no file in the lake and no text column in the warehouse still holds their email
     audit    one append-only record, without the email or name
 
@@ -44,11 +45,14 @@ from pipeline.privacy.lake_erasure import (
     residual_lake_copies,
 )
 from pipeline.privacy.salt import fingerprint, normalise_email, privacy_salt
+from pipeline.privacy.warehouse_erasure import emails_of_users as warehouse_emails
 from pipeline.privacy.warehouse_erasure import erase_from_warehouse, residual_copies, warehouse_exists
 from pipeline.settings import Settings
 
 ENV_OPERATOR = "SHOPSTREAM_OPERATOR"
-STEPS = ("postgres", "lake", "warehouse", "rebuild", "caches", "verify")
+STEPS = ("postgres", "lake", "warehouse", "caches", "rebuild", "verify")
+# Everything built from the erased rows (snapshots, staging, core, marts) and its tests.
+REBUILD_SELECTOR = "source:raw.users+ source:raw.crm_contacts+"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EMAIL_ANYWHERE = re.compile(r"[^@\s]+@[^@\s]+")
 
@@ -66,12 +70,16 @@ class ForgetResult:
 
 # -- the journal -----------------------------------------------------------------------------------------------
 def requests_dir(settings: Settings) -> Path:
-    return settings.home / "privacy" / "requests"
+    """The request journals; created with their parent 0700 (they name pseudonymous user ids)."""
+    folder = settings.home / "privacy" / "requests"
+    for path in (folder.parent, folder):
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
+    return folder
 
 
 def _write_journal(settings: Settings, journal: dict[str, Any]) -> None:
     folder = requests_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{journal['request_id']}.json"
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -84,8 +92,6 @@ def _write_journal(settings: Settings, journal: dict[str, Any]) -> None:
 
 def journals(settings: Settings) -> list[dict[str, Any]]:
     folder = requests_dir(settings)
-    if not folder.exists():
-        return []
     return sorted((json.loads(p.read_text()) for p in folder.glob("*.json")), key=lambda j: j["requested_at"])
 
 
@@ -93,7 +99,6 @@ def journals(settings: Settings) -> list[dict[str, Any]]:
 def _exclusive(settings: Settings) -> Iterator[None]:
     """One erasure at a time per stack (a second one waits for nothing: it is refused)."""
     folder = requests_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(folder.parent / "forget.lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -177,10 +182,10 @@ def forget(
         known = [j for j in journals(settings) if prints & set(j["fingerprints"])]
         pending = next((j for j in known if j["status"] != "completed"), None)
         identity = _source_identity(settings, email, user_id)
+        done = next((j for j in reversed(known) if j["status"] == "completed"), None)
+        if pending is None and done is not None:
+            return _already_erased(settings, done, identity, email)
         if pending is None and not identity.user_ids and not identity.crm_contacts:
-            done = next((j for j in reversed(known) if j["status"] == "completed"), None)
-            if done is not None:
-                return _already_erased(settings, done, identity, email)
             who = f"user id {user_id}" if email is None else "the email"
             raise ShopstreamError(f"{who} matches nobody in the source of stack {settings.stack!r}: nothing erased")
         if reason and any(name.lower() in reason.lower() for name in identity.names):
@@ -189,12 +194,18 @@ def forget(
         resumed = pending is not None
         if resumed:
             journal.setdefault("resumes", []).append(datetime.now(UTC).isoformat(timespec="seconds"))
+        # Every user id is a way to name the same person again: a later `--user-id` finds this request.
+        prints |= {fingerprint(salt, "user", str(uid)) for uid in identity.user_ids}
         journal["fingerprints"] = sorted(set(journal["fingerprints"]) | prints)
         user_ids = frozenset(journal["user_ids"]) | identity.user_ids
         journal["user_ids"] = sorted(user_ids)
         _write_journal(settings, journal)
-        lake_emails = emails_of_users(Lake.from_settings(settings.lake), user_ids)
-        subject = Subject(user_ids, identity.emails | lake_emails, erased_email(journal["request_id"]))
+        known_emails = (
+            identity.emails
+            | emails_of_users(Lake.from_settings(settings.lake), user_ids)
+            | warehouse_emails(settings, user_ids)
+        )
+        subject = Subject(user_ids, known_emails, erased_email(journal["request_id"]))
         if resumed:
             log(f"resuming request {journal['request_id']} after {', '.join(journal['done']) or 'its start'}")
         _run_steps(settings, journal, subject, log)
@@ -302,7 +313,7 @@ def _erase_lake(
 
 
 def _rebuild(settings: Settings, journal: dict[str, Any]) -> dict[str, Any]:
-    """dbt build of every model, so nothing built from the erased rows survives (skipped when nothing changed)."""
+    """dbt build of what is built from the erased rows, so no copy survives (skipped when nothing changed)."""
     warehouse = journal["changes"].get("warehouse", {})
     if not warehouse_exists(settings) or not any(warehouse.get(k) for k in warehouse):
         return {"models_rebuilt": 0}
@@ -311,7 +322,7 @@ def _rebuild(settings: Settings, journal: dict[str, Any]) -> dict[str, Any]:
 
     if not transform_available():
         return {"models_rebuilt": 0}
-    report = build(settings)
+    report = build(settings, select=REBUILD_SELECTOR)
     return {"models_rebuilt": report.models_built}
 
 

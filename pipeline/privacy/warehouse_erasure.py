@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from pipeline.privacy.erasure import USER_ERASURE
+from pipeline.privacy.erasure import ERASED_EMAIL_DOMAIN, USER_ERASURE
 from pipeline.privacy.lake_erasure import Subject
 from pipeline.settings import DuckDBWarehouse, Settings
 
@@ -83,6 +83,19 @@ def _in(style: str, values: list) -> str:
     return "(" + ", ".join([style] * len(values)) + ")"
 
 
+def emails_of_users(settings: Settings, user_ids: frozenset[int]) -> frozenset[str]:
+    """Emails RAW.users still holds for these users: after a crash the source and the lake may already be erased,
+    and the warehouse is then the last place that knows which CRM rows and copies belong to the person."""
+    if not user_ids or not warehouse_exists(settings):
+        return frozenset()
+    ids = sorted(user_ids)
+    with _cursor(settings) as (cursor, style):
+        if ("RAW", "users") not in {(s, n.lower()) for s, n in _relations(cursor, ("BASE TABLE",))}:
+            return frozenset()
+        rows = _rows(cursor, f"SELECT DISTINCT lower(trim(email)) FROM RAW.users WHERE id IN {_in(style, ids)}", ids)
+    return frozenset(e for (e,) in rows if e and not e.endswith(f"@{ERASED_EMAIL_DOMAIN}"))
+
+
 def erase_from_warehouse(settings: Settings, subject: Subject, rewritten: dict[str, dict]) -> dict[str, int]:
     """Anonymise/delete the person's RAW rows, correct the load history of rewritten files, drop their history."""
     result = {"raw_rows_anonymised": 0, "raw_rows_deleted": 0, "history_rows_deleted": 0, "load_history_updated": 0}
@@ -95,9 +108,8 @@ def erase_from_warehouse(settings: Settings, subject: Subject, rewritten: dict[s
         try:
             if ("RAW", "users") in tables:
                 users = f'RAW."{tables[("RAW", "users")]}"'
-                where = f"(lower(trim(email)) IN {_in(style, emails)}" + (
-                    f" OR id IN {_in(style, ids)})" if ids else ")"
-                )
+                by_email = f"lower(trim(email)) IN {_in(style, emails)}" if emails else "false"
+                where = f"({by_email}" + (f" OR id IN {_in(style, ids)})" if ids else ")")
                 match = f"{where} AND email <> {style}"
                 params = [*emails, *ids, subject.placeholder_email]
                 result["raw_rows_anonymised"] = _count(cursor, f"SELECT 1 FROM {users} WHERE {match}", params)
@@ -105,7 +117,7 @@ def erase_from_warehouse(settings: Settings, subject: Subject, rewritten: dict[s
                     f"{column} = {style if value == '{email}' else 'NULL'}" for column, value in USER_ERASURE.items()
                 )
                 cursor.execute(f"UPDATE {users} SET {sets} WHERE {match}", [subject.placeholder_email, *params])
-            for (schema, lowered), name in tables.items():
+            for (schema, lowered), name in tables.items() if emails else ():
                 if schema != "RAW" or lowered in ("users", "_load_history"):
                     continue
                 if "email" not in _columns(cursor, schema, name):
@@ -113,7 +125,7 @@ def erase_from_warehouse(settings: Settings, subject: Subject, rewritten: dict[s
                 target = f'RAW."{name}" WHERE lower(trim(email)) IN {_in(style, emails)}'
                 result["raw_rows_deleted"] += _count(cursor, f"SELECT 1 FROM {target}", emails)
                 cursor.execute(f"DELETE FROM {target}", emails)
-            for (schema, lowered), name in tables.items():
+            for (schema, lowered), name in tables.items() if emails else ():
                 if schema != "RAW" or not lowered.startswith("_"):
                     continue
                 text = [c for c, dtype in _columns(cursor, schema, name).items() if _is_text(dtype)]
@@ -145,7 +157,7 @@ def erase_from_warehouse(settings: Settings, subject: Subject, rewritten: dict[s
 
 def residual_copies(settings: Settings, subject: Subject) -> list[str]:
     """`SCHEMA.relation.column` of every text column, in any table or view of any schema, holding an email."""
-    if not warehouse_exists(settings):
+    if not warehouse_exists(settings) or not subject.emails:
         return []
     found = []
     with _cursor(settings) as (cursor, style):

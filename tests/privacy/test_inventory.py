@@ -44,7 +44,8 @@ def test_an_untagged_personal_column_is_reported(tmp_path: Path, monkeypatch: py
     models = _copy_project(tmp_path, monkeypatch)
     core = models / "core" / "_core.yml"
     text = core.read_text()
-    tag = "      - name: email\n        config:\n          meta: {personal_data: {category: contact, sensitivity: sensitive}}\n"
+    meta = "          meta: {personal_data: {category: contact, sensitivity: sensitive}}\n"
+    tag = "      - name: email\n        config:\n" + meta
     assert tag in text
     core.write_text(text.replace(tag, "      - name: email\n"))
     assert inventory.problems() == ["dim_customers.email (CORE) names a person but has no personal_data meta"]

@@ -1,11 +1,12 @@
 -- CRM funnel by acquisition source: contact → signup (a user registered with the contact's email)
--- → first order (that user has at least one completed order).
+-- → first order (that user has at least one completed order). People are matched on the salted person key,
+-- never on the raw email.
 with contacts as (
     select * from {{ ref('stg_crm_contacts') }}
 ),
 
 users as (
-    select customer_key, email, completed_orders from {{ ref('dim_customers') }}
+    select customer_key, person_key, completed_orders from {{ ref('dim_customers') }}
 ),
 
 journeys as (
@@ -15,7 +16,7 @@ journeys as (
         u.customer_key is not null as has_signed_up,
         coalesce(u.completed_orders, 0) > 0 as has_ordered
     from contacts as c
-    left join users as u on c.email = u.email
+    left join users as u on {{ person_key('c.email') }} = u.person_key
 ),
 
 by_source as (

@@ -17,6 +17,7 @@ scored as (
 
 select
     customer_key,
+    person_key,
     full_name as customer_name,
     email,
     country_code,
