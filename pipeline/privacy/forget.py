@@ -41,6 +41,7 @@ from pipeline.privacy.lake_erasure import (
     Subject,
     emails_of_users,
     erase_from_lake,
+    purge_temporary_versions,
     refresh_manifests,
     residual_lake_copies,
 )
@@ -304,6 +305,7 @@ def _erase_lake(
     erasure = erase_from_lake(lake, settings.lake, subject, touched)
     # Keys rewritten before a crash are in the journal: their manifests are corrected now as well.
     manifests = refresh_manifests(lake, journal["lake_keys_touched"])
+    erasure.object_versions_deleted += purge_temporary_versions(lake, settings.lake)
     rewritten = dict(erasure.rewritten)
     for key in journal["lake_keys_touched"]:
         if key not in rewritten and lake.exists(key) and not key.startswith("quarantine/"):

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.extract import manifest_key, table_manifest_key
-from pipeline.lake import Lake, parquet_bytes, sha256_hex
+from pipeline.lake import TMP_PREFIX, Lake, parquet_bytes, sha256_hex
 from pipeline.naming import LAKE_PREFIXES, QUARANTINE_PREFIX
 from pipeline.privacy.erasure import DELETED_BY_EMAIL, ERASED_EMAIL_DOMAIN, USER_ERASURE
 from pipeline.privacy.salt import normalise_email
@@ -152,6 +152,11 @@ def erase_from_lake(
     return result
 
 
+def purge_temporary_versions(lake: Lake, lake_settings: LakeSettings) -> int:
+    """Every non-current version under `_tmp/` (on a versioned bucket each atomic publish leaves one)."""
+    return purge_old_versions(lake, lake_settings, f"{TMP_PREFIX}/", keep_latest=True)
+
+
 def refresh_manifests(lake: Lake, keys: list[str]) -> int:
     """Give the manifests that list `keys` their files' current rows, bytes and sha256; returns entries updated."""
     updated = 0
@@ -187,7 +192,9 @@ def _delete(lake: Lake, key: str) -> None:
 
 
 def purge_old_versions(lake: Lake, lake_settings: LakeSettings, key: str, *, keep_latest: bool) -> int:
-    """Delete the non-current versions (and delete markers) of an S3 object; a directory lake has none."""
+    """Delete the non-current versions (and delete markers) of an S3 object, or of every object under a prefix
+    ending in `/`; a directory lake has none. An atomic publish on a versioned bucket leaves the published bytes as a
+    non-current version of its `_tmp/` key (copy, then delete): those are purged too."""
     if not lake_settings.is_s3:
         return 0
     client = _s3_client(lake_settings)
@@ -196,9 +203,10 @@ def purge_old_versions(lake: Lake, lake_settings: LakeSettings, key: str, *, kee
     paginator = client.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=bucket, Prefix=object_key):
         for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-            if version["Key"] != object_key or (keep_latest and version.get("IsLatest")):
+            exact = version["Key"] == object_key or object_key.endswith("/")  # a key, or everything under a prefix
+            if not exact or (keep_latest and version.get("IsLatest") and "Size" in version):
                 continue
-            client.delete_object(Bucket=bucket, Key=object_key, VersionId=version["VersionId"])
+            client.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
             deleted += 1
     return deleted
 
