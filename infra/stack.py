@@ -6,6 +6,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_snowflake as snowflake
 
+from infra.governance import Governance, merchant_ids_from_config
 from infra.integration import LakeIntegration
 from infra.lake import Lake, PipelineIdentity
 from infra.source import Source
@@ -25,6 +26,7 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
     identity = PipelineIdentity("pipeline", names, lake.bucket, tags)
     warehouse = Warehouse("warehouse", names, config.credit_quota, config.snowflake_user)
     integration = LakeIntegration("lake-integration", names, lake.bucket, warehouse, tags)
+    Governance("governance", names, warehouse, merchant_ids_from_config())
 
     raw = warehouse.schemas["RAW"]
     outputs: dict[str, pulumi.Input] = {
