@@ -419,3 +419,4 @@ def _print_status(status: Any) -> None:
 
 # Commands defined in their own modules register themselves on `app` when imported.
 from pipeline.privacy import cli as _privacy_cli  # noqa: E402, F401
+from pipeline.quality import cli as _quality_cli  # noqa: E402, F401

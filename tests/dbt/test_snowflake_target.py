@@ -72,6 +72,7 @@ def snowflake_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]
         env.setenv("SNOWFLAKE_USER", server["user"])
         env.setenv("SNOWFLAKE_PASSWORD", server["password"])
         env.setenv("SNOWFLAKE_CONNECT_TIMEOUT", "30")
+        env.setenv("SHOPSTREAM_PRIVACY_SALT", "salt-of-the-snowflake-test-stack")  # a cloud stack's secret
         for name in ("SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_AUTHENTICATOR", "SHOPSTREAM_WAREHOUSE"):
             env.delenv(name, raising=False)
         connection = connect(

@@ -1,11 +1,12 @@
 -- Revenue by plan at order time loses or doubles nothing: it equals the completed orders' revenue (a user with two
 -- overlapping versions would double their orders; a gap would not lose them, it would show as `unknown`).
 with by_plan as (
-    select sum(total_revenue) as revenue, sum(completed_orders) as orders from {{ ref('mart_revenue_by_plan') }}
+    select {{ money('sum(total_revenue)') }} as revenue, sum(completed_orders) as orders
+    from {{ ref('mart_revenue_by_plan') }}
 ),
 
 facts as (
-    select sum(lines_revenue) as revenue, count(*) as orders from {{ ref('fct_orders') }} where is_completed
+    select {{ money('sum(lines_revenue)') }} as revenue, count(*) as orders from {{ ref('fct_orders') }} where is_completed
 )
 
 select *
