@@ -93,7 +93,7 @@ def test_models_and_data_tests_pass_on_snowflake(snowflake_build):
     _, _, report, _ = snowflake_build
     assert isinstance(report, TransformReport) and report.target == "snowflake"
     assert report.ok and report.skipped == 0
-    assert report.models_built == sum(1 for n in report.nodes if n.resource_type == "model") >= 19
+    assert report.models_built == sum(1 for n in report.nodes if n.resource_type in ("model", "snapshot")) >= 19
     assert report.tests_passed == sum(1 for n in report.nodes if n.resource_type == "test") > 100
 
 
