@@ -279,7 +279,7 @@ def top_customers(
 ) -> pd.DataFrame:
     return read(
         source,
-        f"""select customer_name, email, country_code, lifetime_value, total_orders, rfm_segment, churn_risk
+        f"""select customer_name, email, country_code, lifetime_value, completed_orders, rfm_segment, churn_risk
             from {source.table("mart_customer_ltv")}
             where {_customers_where(countries)}
             order by lifetime_value desc, customer_key

@@ -10,7 +10,9 @@ if _ROOT not in sys.path:
 
 import pulumi  # noqa: E402
 
+from infra.course import build_course, is_course_stack  # noqa: E402
 from infra.stack import build  # noqa: E402
 
-for key, value in build().items():
+# A classroom cohort's instructor stack (`shopstream:course true`) declares what the cohort shares.
+for key, value in (build_course() if is_course_stack() else build()).items():
     pulumi.export(key, value)

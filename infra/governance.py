@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_snowflake as snowflake
 
+from infra.providers import SnowflakeProviders, fixed_name
 from infra.warehouse import Warehouse
 from pipeline.naming import StackNames
 from pipeline.privacy import policies
@@ -27,18 +28,22 @@ class Governance(pulumi.ComponentResource):
         name: str,
         names: StackNames,
         warehouse: Warehouse,
+        providers: SnowflakeProviders,
         merchant_ids: tuple[int, ...] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("shopstream:infra:Governance", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Least privilege, as in infra/providers.py: USERADMIN creates roles, SYSADMIN (the database owner) the
+        # tags, policies and mapping table, SECURITYADMIN grants.
+        child = pulumi.ResourceOptions(parent=self, provider=providers.securityadmin)
+        role_opts = fixed_name(self, providers.useradmin)
         database, schema = warehouse.database.name, warehouse.schemas["CORE"].name
         self.roles = {
             purpose: snowflake.AccountRole(
                 f"{name}-role-{purpose.replace('_', '-')}",
                 name=role,
                 comment=f"ShopStream stack {names.stack}: {purpose.replace('_', ' ')}",
-                opts=child,
+                opts=role_opts,
             )
             for purpose, role in names.governance_roles.items()
         }
@@ -52,7 +57,7 @@ class Governance(pulumi.ComponentResource):
 
         def policy_options(*depends: pulumi.Resource) -> pulumi.ResourceOptions:
             # Fixed physical names: a replacement must drop the old object before creating the new one.
-            return pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=list(depends))
+            return fixed_name(self, providers.sysadmin, depends_on=list(depends))
 
         self.pii_mask = snowflake.MaskingPolicy(
             f"{name}-pii-mask",
@@ -112,21 +117,18 @@ class Governance(pulumi.ComponentResource):
             comment="The marketing role sees EU countries only",
             opts=policy_options(*self.roles.values()),
         )
-        self.merchant_access = snowflake.Table(
+        # An Execute, not snowflake.Table: the pinned provider gates its Table resource behind a preview flag.
+        mapping_table = f"{names.governance_schema}.{policies.MERCHANT_ACCESS_TABLE}"
+        self.merchant_access = snowflake.Execute(
             f"{name}-merchant-access",
-            name=policies.MERCHANT_ACCESS_TABLE,
-            database=database,
-            schema=schema,
-            columns=[
-                {"name": "ROLE_NAME", "type": "VARCHAR(256)", "nullable": False},
-                {"name": "MERCHANT_ID", "type": "NUMBER(38,0)", "nullable": False},
-            ],
-            comment="Which merchant ids each merchant role may see (MERCHANT_ROWS)",
+            execute=f"CREATE TABLE IF NOT EXISTS {mapping_table} (ROLE_NAME VARCHAR(256) NOT NULL, "
+            "MERCHANT_ID NUMBER(38,0) NOT NULL) COMMENT = 'Which merchant ids each merchant role may see'",
+            revert=f"DROP TABLE IF EXISTS {mapping_table}",
             opts=policy_options(),
         )
         self.merchant_roles = [
             snowflake.AccountRole(
-                f"{name}-role-merchant-{merchant_id}", name=names.merchant_role(merchant_id), opts=child
+                f"{name}-role-merchant-{merchant_id}", name=names.merchant_role(merchant_id), opts=role_opts
             )
             for merchant_id in merchant_ids
         ]
@@ -153,6 +155,24 @@ class Governance(pulumi.ComponentResource):
             comment="A merchant role sees only its merchant ids (MERCHANT_ACCESS)",
             opts=policy_options(self.merchant_access),
         )
+        # The student role runs dbt, which attaches the tags and row access policies to what it builds.
+        self.apply_grants = [
+            snowflake.GrantPrivilegesToAccountRole(
+                f"{name}-grant-student-apply-{kind.lower().replace(' ', '-')}-{obj.lower().replace('_', '-')}",
+                account_role_name=warehouse.role.name,
+                privileges=["APPLY"],
+                on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
+                    object_type=kind, object_name=f"{names.governance_schema}.{obj}"
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=providers.securityadmin, depends_on=[dep]),
+            )
+            for kind, obj, dep in (
+                ("TAG", policies.PII_TAG, self.pii_tag),
+                ("TAG", policies.FINANCIAL_TAG, self.financial_tag),
+                ("ROW ACCESS POLICY", policies.EU_ROW_POLICY, self.eu_only),
+                ("ROW ACCESS POLICY", policies.MERCHANT_ROW_POLICY, self.merchant_rows),
+            )
+        ]
         readers = {
             **{purpose.replace("_", "-"): role for purpose, role in self.roles.items()},
             **{f"merchant-{m}": role for m, role in zip(merchant_ids, self.merchant_roles, strict=True)},

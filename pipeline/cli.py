@@ -221,7 +221,7 @@ def transform(
     ] = None,
     as_of_date: Annotated[
         str | None,
-        typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the latest order date."),
+        typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the last day in the data."),
     ] = None,
 ) -> None:
     """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
@@ -416,6 +416,11 @@ def _print_status(status: Any) -> None:
     for note in status.notes:
         out.print(f"[dim]{note}[/]", soft_wrap=True)
 
+
+# -- sub-command groups defined in their own packages (imported last: they use the helpers above) -------------------
+from pipeline.classroom.cli import classroom_app  # noqa: E402
+
+app.add_typer(classroom_app, name="classroom")
 
 # Commands defined in their own modules register themselves on `app` when imported.
 from pipeline.privacy import cli as _privacy_cli  # noqa: E402, F401

@@ -55,7 +55,7 @@ table = top.rename(
         "email": "Email",
         "country_code": "Country",
         "lifetime_value": "Lifetime value",
-        "total_orders": "Orders",
+        "completed_orders": "Orders",
         "rfm_segment": "Segment",
         "churn_risk": "Churn risk",
     }
