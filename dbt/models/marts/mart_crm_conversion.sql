@@ -15,7 +15,7 @@ contacts as (
 ),
 
 users as (
-    select customer_key, person_key, registered_at from {{ ref('dim_customers') }}
+    select customer_key, email, registered_at from {{ ref('dim_customers') }}
 ),
 
 first_completed_orders as (
@@ -39,8 +39,7 @@ journeys as (
             and o.first_ordered_at <= {{ dbt.dateadd('day', window_days, 'c.contacted_at') }}
         {%- endif %} as has_ordered
     from contacts as c
-    -- People are matched on the salted person key, never on the raw email.
-    left join users as u on {{ person_key('c.email') }} = u.person_key
+    left join users as u on c.email = u.email
     left join first_completed_orders as o on u.customer_key = o.customer_key
 ),
 
