@@ -346,6 +346,11 @@ def bi_pbids(
     out.print(f"[green]✓[/] wrote {path}: open it in Power BI Desktop")
 
 
+from pipeline.stream.cli import EPILOG as _STREAM_EPILOG  # noqa: E402
+from pipeline.stream.cli import stream as _stream  # noqa: E402
+
+app.command("stream", epilog=_STREAM_EPILOG)(friendly_errors(_stream))
+
 # -- rendering -----------------------------------------------------------------------------------------------------
 def _check_scale(scale: float) -> None:
     if not scale > 0:
