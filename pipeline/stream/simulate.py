@@ -120,6 +120,7 @@ def place_order(
             (order_id, product_id, requested, available, at),
         )
         changes.add("order_cancellations", order_id)
+        changes.add("products", product_id)  # the short product's stock level travels with its stock-out
     return OrderOutcome(order_id, short is None, tuple((p, q) for p, _, q in lines))
 
 
