@@ -77,9 +77,7 @@ def last_batch(conn: psycopg.Connection) -> tuple[int, datetime, list[int]]:
     return (0, EPOCH, []) if row is None else (row[0], row[1], list(row[2]))
 
 
-def capture_batch(
-    conn: psycopg.Connection, lake: Lake, overlap: timedelta = DEFAULT_OVERLAP
-) -> Batch | None:
+def capture_batch(conn: psycopg.Connection, lake: Lake, overlap: timedelta = DEFAULT_OVERLAP) -> Batch | None:
     """Capture the changes since the last batch, publish them as the next batch, journal it; None when idle."""
     previous_no, previous_upper, previous_tail = last_batch(conn)
     batch_no = previous_no + 1
@@ -107,7 +105,9 @@ def capture_batch(
         new_orders = _first_writes(conn, fresh)
     tail = [seq for seq, _, _, changed_at in changes if changed_at >= upper - overlap]
     day = (previous_upper if previous_no else upper).astimezone(UTC).date().isoformat()
-    return _publish(conn, lake, batch_no, previous_upper if previous_no else lower, upper, day, tables, tail, new_orders)
+    return _publish(
+        conn, lake, batch_no, previous_upper if previous_no else lower, upper, day, tables, tail, new_orders
+    )
 
 
 def _first_writes(conn: psycopg.Connection, fresh: list[tuple]) -> dict[int, datetime]:
@@ -177,9 +177,9 @@ def check_lake(lake: Lake) -> None:
     """A local lake whose folder vanished mid-stream is an error, not a folder to quietly recreate."""
     import pyarrow.fs as pafs
 
-    if isinstance(lake.filesystem, pafs.LocalFileSystem):
-        if lake.filesystem.get_file_info(lake.root).type != pafs.FileType.Directory:
-            raise ShopstreamError(f"the lake {lake.uri} disappeared; restore it (or `shopstream extract`) and rerun")
+    local = isinstance(lake.filesystem, pafs.LocalFileSystem)
+    if local and lake.filesystem.get_file_info(lake.root).type != pafs.FileType.Directory:
+        raise ShopstreamError(f"the lake {lake.uri} disappeared; restore it (or `shopstream extract`) and rerun")
 
 
 def ensure_lake(lake: Lake) -> None:

@@ -17,7 +17,9 @@ def stream(
     stack: Annotated[str, typer.Option("--stack", envvar="SHOPSTREAM_STACK", help="Stack name.")] = "dev",
     outputs: Annotated[Path | None, typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs.")] = None,
     speed: Annotated[float, typer.Option("--speed", help="Simulated seconds per real second (60: a minute/s).")] = 60.0,
-    duration: Annotated[float, typer.Option("--duration", help="Real seconds to simulate before the final flush.")] = 60.0,
+    duration: Annotated[
+        float, typer.Option("--duration", help="Real seconds to simulate before the final flush.")
+    ] = 60.0,
     batch_seconds: Annotated[
         float, typer.Option("--batch-seconds", help="Real seconds between micro-batches to the lake.")
     ] = 5.0,
@@ -26,7 +28,7 @@ def stream(
         Path | None, typer.Option("--report", help="Write orders, cancellations, batches and latency as JSON.")
     ] = None,
 ) -> None:
-    """Simulate live orders (3–20 per simulated minute, stock-checked), ship micro-batches to the lake's
+    """Simulate live orders (3-20 per simulated minute, stock-checked), ship micro-batches to the lake's
     raw/stream/ prefix, load them into RAW and refresh the live marts; resumes the simulated clock."""
     from pipeline.cli import err, out
     from pipeline.settings import resolve_settings
@@ -45,7 +47,9 @@ def stream(
     if report is not None:
         result.write(report)
     latency = result.latency_s
-    shown = f"p50 {latency['p50']}s, p95 {latency['p95']}s, max {latency['max']}s" if latency["p50"] is not None else "n/a"
+    shown = (
+        f"p50 {latency['p50']}s, p95 {latency['p95']}s, max {latency['max']}s" if latency["p50"] is not None else "n/a"
+    )
     out.print(
         f"[green]✓[/] {result.orders} orders ({result.cancelled_for_stock} cancelled for stock) in {result.minutes} "
         f"simulated minutes up to {result.sim_end}; {result.batches} batches; latency {shown}",

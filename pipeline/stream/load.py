@@ -43,7 +43,9 @@ def load_pending(settings: Settings, conn: psycopg.Connection, lake: Lake, *, wa
             "run the stream against its DuckDB twin with SHOPSTREAM_WAREHOUSE=duckdb"
         )
     if warehouse_must_exist and not warehouse.path.exists():
-        raise ShopstreamError(f"the warehouse {warehouse.path} disappeared; restore it (or `shopstream load`) and rerun")
+        raise ShopstreamError(
+            f"the warehouse {warehouse.path} disappeared; restore it (or `shopstream load`) and rerun"
+        )
     loaded = 0
     with open_warehouse(settings) as con:
         ensure_raw(con)
@@ -113,3 +115,14 @@ class LiveRefresher:
             reason = ", ".join(failed) or str(result.exception or "see the dbt log")
             raise ShopstreamError(f"refreshing the live models failed: {' '.join(reason.split())}")
         return float(getattr(result.result, "elapsed_time", 0.0) or 0.0)
+
+    def close(self) -> None:
+        """Let go of the warehouse: dbt-duckdb keeps its database open in-process between invocations."""
+        try:
+            from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+        except ImportError:  # dbt-snowflake only: nothing held locally
+            return
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()

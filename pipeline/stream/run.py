@@ -2,7 +2,7 @@
 
 Every `batch_seconds` the loop captures what changed, publishes it to the lake, loads it into RAW and refreshes the
 live models; when `duration` is over, the simulator stops and a final flush ships everything it wrote. Latency is
-measured per order: the moment the live models that show it finished − the moment it was written in PostgreSQL.
+measured per order: the moment the live models that show it finished minus the moment it was written in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import psycopg
 
 from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake
@@ -67,6 +70,11 @@ class Simulator(threading.Thread):
         self.error: BaseException | None = None
         self.orders = self.cancelled = self.minutes = 0
 
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self.ident is not None:
+            self.join()
+
     def run(self) -> None:
         try:
             with open_connection(self.dsn) as conn:
@@ -106,22 +114,24 @@ def run_stream(
         clock = start_clock(conn, speed, seed)
         report = StreamReport(sim_start=clock.sim_time.isoformat())
         shipper = _Shipper(settings, conn, lake, overlap, log)
-        shipper.recover()  # batches journaled by a killed run but not loaded yet
         simulator = Simulator(dsn, clock.sim_time, speed, clock.seed)
-        simulator.start()
         try:
+            shipper.recover()  # batches journaled by a killed run but not loaded yet
+            simulator.start()
             deadline = time.monotonic() + duration
             while time.monotonic() < deadline:
                 next_batch = time.monotonic() + batch_seconds
                 _raise_from(simulator)
                 shipper.ship()
                 time.sleep(max(0.0, min(next_batch, deadline) - time.monotonic()))
+            simulator.stop()
+            _raise_from(simulator)
+            shipper.ship()  # the final flush: everything the simulator wrote
         finally:
-            simulator.stop_event.set()
-            simulator.join()
-        _raise_from(simulator)
-        shipper.ship()  # the final flush: everything the simulator wrote
-        stop_clock(conn)
+            simulator.stop()
+            shipper.refresher.close()
+            with suppress(psycopg.Error):  # a source that went away keeps its clock running=true: harmless
+                stop_clock(conn)
         report.sim_end = simulator.next_minute.isoformat()
     report.orders, report.cancelled_for_stock, report.minutes = simulator.orders, simulator.cancelled, simulator.minutes
     report.batches = shipper.batches

@@ -1,4 +1,4 @@
-"""The order simulator: each simulated minute brings 3–20 orders with their lines, stock and web sessions.
+"""The order simulator: each simulated minute brings 3 to 20 orders with their lines, stock and web sessions.
 
 Every order is one transaction: stock is decremented with `UPDATE … WHERE stock_quantity >= q`, which PostgreSQL
 re-checks after waiting for a concurrent writer's row lock, so two generators can never sell the same unit twice.

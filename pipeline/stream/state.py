@@ -39,9 +39,7 @@ def acquire_stream_lock(conn: psycopg.Connection, stack: str) -> None:
 
 def check_base_data(conn: psycopg.Connection, stack: str) -> None:
     """Orders need customers and products: refuse to start on an empty source."""
-    users, products = conn.execute(
-        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM products)"
-    ).fetchone()
+    users, products = conn.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM products)").fetchone()
     conn.commit()
     if not users or not products:
         raise ShopstreamError(
@@ -73,9 +71,7 @@ def start_clock(conn: psycopg.Connection, speed: float, seed: int) -> SimClock:
             )
             return SimClock(start, speed, seed)
         sim_time, stored_seed = row
-        conn.execute(
-            "UPDATE sim_clock SET speed = %s, running = true, updated_at = clock_timestamp()", (speed,)
-        )
+        conn.execute("UPDATE sim_clock SET speed = %s, running = true, updated_at = clock_timestamp()", (speed,))
         return SimClock(sim_time, speed, stored_seed)
 
 

@@ -61,6 +61,8 @@ def select_rows_sql(table: str) -> str:
 def to_arrow(table: str, rows: list[tuple]) -> pa.Table:
     schema = STREAM_SCHEMAS[table]
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
-    arrays = [pa.array(list(values), type=pa.string() if pa.types.is_decimal(f.type) else f.type)
-              for values, f in zip(columns, schema, strict=True)]
+    arrays = [
+        pa.array(list(values), type=pa.string() if pa.types.is_decimal(f.type) else f.type)
+        for values, f in zip(columns, schema, strict=True)
+    ]
     return pa.Table.from_arrays([a.cast(f.type) for a, f in zip(arrays, schema, strict=True)], schema=schema)
