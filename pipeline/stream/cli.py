@@ -24,6 +24,9 @@ def stream(
         float, typer.Option("--batch-seconds", help="Real seconds between micro-batches to the lake.")
     ] = 5.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of a first start (a restart keeps the stored one).")] = 42,
+    publish_only: Annotated[
+        bool, typer.Option("--publish-only", help="Only publish batches; Airflow's stream DAG (or Snowpipe) loads.")
+    ] = False,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write orders, cancellations, batches and latency as JSON.")
     ] = None,
@@ -42,6 +45,7 @@ def stream(
         duration=duration,
         batch_seconds=batch_seconds,
         seed=seed,
+        publish_only=publish_only,
         log=lambda message: err.print(f"[dim]{message}[/]"),
     )
     if report is not None:

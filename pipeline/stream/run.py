@@ -102,6 +102,7 @@ def run_stream(
     seed: int = 42,
     overlap: timedelta = DEFAULT_OVERLAP,
     log: Log | None = None,
+    publish_only: bool = False,
 ) -> StreamReport:
     validate_options(speed, duration, batch_seconds)
     dsn = source_dsn(settings)
@@ -113,7 +114,7 @@ def run_stream(
         ensure_lake(lake)
         clock = start_clock(conn, speed, seed)
         report = StreamReport(sim_start=clock.sim_time.isoformat())
-        shipper = _Shipper(settings, conn, lake, overlap, log)
+        shipper = _Shipper(settings, conn, lake, overlap, log, publish_only=publish_only)
         simulator = Simulator(dsn, clock.sim_time, speed, clock.seed)
         try:
             shipper.recover()  # batches journaled by a killed run but not loaded yet
@@ -129,7 +130,8 @@ def run_stream(
             shipper.ship()  # the final flush: everything the simulator wrote
         finally:
             simulator.stop()
-            shipper.refresher.close()
+            if shipper.refresher is not None:
+                shipper.refresher.close()
             with suppress(psycopg.Error):  # a source that went away keeps its clock running=true: harmless
                 stop_clock(conn)
         report.sim_end = simulator.next_minute.isoformat()
@@ -142,16 +144,19 @@ def run_stream(
 class _Shipper:
     """Capture → publish → journal → load → refresh, and the latency of every new order it ships."""
 
-    def __init__(self, settings: Settings, conn, lake: Lake, overlap: timedelta, log: Log | None) -> None:
+    def __init__(
+        self, settings: Settings, conn, lake: Lake, overlap: timedelta, log: Log | None, *, publish_only: bool
+    ) -> None:
         self.settings, self.conn, self.lake, self.overlap, self.log = settings, conn, lake, overlap, log
+        self.publish_only = publish_only  # Airflow (or Snowpipe) loads: latency is then measured there
         warehouse = settings.warehouse
         self.warehouse_seen = isinstance(warehouse, DuckDBWarehouse) and warehouse.path.exists()
         self.batches = 0
         self.latencies: list[float] = []
-        self.refresher = LiveRefresher(settings)
+        self.refresher = None if publish_only else LiveRefresher(settings)
 
     def recover(self) -> None:
-        if self._load():
+        if self.refresher is not None and self._load():
             self.refresher.refresh()
 
     def ship(self) -> Batch | None:
@@ -159,6 +164,8 @@ class _Shipper:
         if batch is None:
             return None
         self.batches += 1
+        if self.refresher is None:
+            return batch
         if self._load():
             self.refresher.refresh()
         visible = datetime.now(UTC)
