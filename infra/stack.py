@@ -11,6 +11,7 @@ from infra.integration import LakeIntegration
 from infra.lake import Lake, PipelineIdentity
 from infra.source import Source
 from infra.stack_config import load_config
+from infra.stream import StreamIngest
 from infra.warehouse import Warehouse
 from pipeline.naming import PROJECT, StackNames
 
@@ -26,6 +27,7 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
     identity = PipelineIdentity("pipeline", names, lake.bucket, tags)
     warehouse = Warehouse("warehouse", names, config.credit_quota, config.snowflake_user)
     integration = LakeIntegration("lake-integration", names, lake.bucket, warehouse, tags)
+    StreamIngest("stream", names, lake.bucket, warehouse, integration)
 
     raw = warehouse.schemas["RAW"]
     outputs: dict[str, pulumi.Input] = {

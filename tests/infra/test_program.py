@@ -9,9 +9,11 @@ import json
 import pytest
 from pydantic import SecretStr
 
+from infra.stream import pipe_name
 from pipeline.errors import ConfigError
 from pipeline.naming import LAKE_PREFIXES, WAREHOUSE_SCHEMAS, StackNames
 from pipeline.settings import SECRET_OUTPUTS, StackOutputs, settings_from_outputs
+from pipeline.stream.tables import STREAM_TABLES
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, run_program
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -231,7 +233,8 @@ def physical_names(run: ProgramRun) -> set[str]:
 def test_two_stacks_never_share_a_name(alice: ProgramRun, bob: ProgramRun):
     # Schema names repeat by design (RAW in each database); every other physical name is the stack's own.
     shared = physical_names(alice) & physical_names(bob)
-    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"}
+    pipes = {pipe_name(table) for table in STREAM_TABLES}  # schema objects, like the stage
+    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"} | pipes
     assert alice.outputs["snowflake_database"] != bob.outputs["snowflake_database"]
     assert alice.outputs["lake_bucket"] != bob.outputs["lake_bucket"]
 
@@ -253,6 +256,7 @@ def test_children_are_parented_and_prefixed_by_their_component(alice: ProgramRun
         "PipelineIdentity": "pipeline",
         "Warehouse": "warehouse",
         "LakeIntegration": "lake-integration",
+        "StreamIngest": "stream",
         "Source": "source",
     }
     for resource in alice.declared:
