@@ -109,7 +109,10 @@ class LiveRefresher:
 
     def refresh(self) -> float:
         """Run the live models; returns dbt's elapsed seconds."""
-        result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common])
+        try:
+            result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common])
+        finally:
+            self.close()  # between batches the dashboard may read the warehouse (DuckDB: one writer per file)
         if not result.success:
             failed = [r.node.name for r in getattr(result.result, "results", []) if r.status != "success"]
             reason = ", ".join(failed) or str(result.exception or "see the dbt log")

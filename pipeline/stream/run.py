@@ -16,6 +16,7 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 
@@ -36,7 +37,9 @@ from pipeline.stream.state import (
 )
 
 Log = Callable[[str], None]
-TICK_S = 0.05  # how often the simulator looks at the wall clock
+TICK_S = 0.05
+BUSY_RETRIES, BUSY_WAIT_S = 20, 0.25
+T = TypeVar("T")  # how often the simulator looks at the wall clock
 
 
 @dataclass
@@ -157,7 +160,7 @@ class _Shipper:
 
     def recover(self) -> None:
         if self.refresher is not None and self._load():
-            self.refresher.refresh()
+            _while_busy(self.refresher.refresh)
 
     def ship(self) -> Batch | None:
         batch = capture_batch(self.conn, self.lake, self.overlap)
@@ -167,17 +170,36 @@ class _Shipper:
         if self.refresher is None:
             return batch
         if self._load():
-            self.refresher.refresh()
+            _while_busy(self.refresher.refresh)
         visible = datetime.now(UTC)
-        self.latencies += [(visible - written).total_seconds() for written in batch.new_orders.values()]
+        latest = [(visible - written).total_seconds() for written in batch.new_orders.values()]
+        self.latencies += latest
+        write_status(self.settings, batch, visible, latency_summary(latest))
         if self.log:
             self.log(f"batch {batch.batch_no}: {batch.total_rows} rows, {len(batch.new_orders)} new orders")
         return batch
 
     def _load(self) -> int:
-        loaded = load_pending(self.settings, self.conn, self.lake, warehouse_must_exist=self.warehouse_seen)
+        loaded = _while_busy(
+            lambda: load_pending(self.settings, self.conn, self.lake, warehouse_must_exist=self.warehouse_seen)
+        )
         self.warehouse_seen = self.warehouse_seen or loaded > 0
         return loaded
+
+
+def status_path(settings: Settings) -> Path:
+    """The stream's latest batch and its latency, for the live dashboard page (`<home>/stream/status.json`)."""
+    return settings.home / "stream" / "status.json"
+
+
+def write_status(settings: Settings, batch: Batch, visible: datetime, latency: dict) -> None:
+    path = status_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    status = {"batch_no": batch.batch_no, "visible_at": visible.isoformat(), "rows": batch.total_rows,
+              "new_orders": len(batch.new_orders), "latency_s": latency}  # fmt: skip
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(status) + "\n")
+    tmp.replace(path)  # atomic: the page never reads half a file
 
 
 def latency_summary(latencies: list[float]) -> dict[str, float | None]:
@@ -186,6 +208,18 @@ def latency_summary(latencies: list[float]) -> dict[str, float | None]:
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
     return {"p50": round(statistics.median(ordered), 3), "p95": round(p95, 3), "max": round(ordered[-1], 3)}
+
+
+def _while_busy(step: Callable[[], T]) -> T:
+    """Run a warehouse step, waiting out a reader (the live dashboard page) that holds the DuckDB file briefly."""
+    for _ in range(BUSY_RETRIES):
+        try:
+            return step()
+        except ShopstreamError as exc:
+            if "in use" not in str(exc) and "lock" not in str(exc).lower():
+                raise
+            time.sleep(BUSY_WAIT_S)
+    return step()
 
 
 def _raise_from(simulator: Simulator) -> None:
