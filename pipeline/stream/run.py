@@ -51,6 +51,7 @@ class StreamReport:
     sim_start: str = ""
     sim_end: str = ""
     minutes: int = 0
+    refresh_s: dict[str, float | None] = field(default_factory=dict)  # live-model refresh: first, last, max
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -141,6 +142,7 @@ def run_stream(
     report.orders, report.cancelled_for_stock, report.minutes = simulator.orders, simulator.cancelled, simulator.minutes
     report.batches = shipper.batches
     report.latency_s = latency_summary(shipper.latencies)
+    report.refresh_s = refresh_summary(shipper.refreshes)
     return report
 
 
@@ -156,6 +158,7 @@ class _Shipper:
         self.warehouse_seen = isinstance(warehouse, DuckDBWarehouse) and warehouse.path.exists()
         self.batches = 0
         self.latencies: list[float] = []
+        self.refreshes: list[float] = []  # seconds per live-model refresh, in batch order
         self.refresher = None if publish_only else LiveRefresher(settings)
 
     def recover(self) -> None:
@@ -170,7 +173,9 @@ class _Shipper:
         if self.refresher is None:
             return batch
         if self._load():
+            started = time.perf_counter()
             _while_busy(self.refresher.refresh)
+            self.refreshes.append(time.perf_counter() - started)
         visible = datetime.now(UTC)
         latest = [(visible - written).total_seconds() for written in batch.new_orders.values()]
         self.latencies += latest
@@ -208,6 +213,13 @@ def latency_summary(latencies: list[float]) -> dict[str, float | None]:
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
     return {"p50": round(statistics.median(ordered), 3), "p95": round(p95, 3), "max": round(ordered[-1], 3)}
+
+
+def refresh_summary(refreshes: list[float]) -> dict[str, float | None]:
+    """First and last refresh side by side: with incremental models the last costs what the first did."""
+    if not refreshes:
+        return {"first": None, "last": None, "max": None}
+    return {"first": round(refreshes[0], 3), "last": round(refreshes[-1], 3), "max": round(max(refreshes), 3)}
 
 
 def _while_busy(step: Callable[[], T]) -> T:
