@@ -126,6 +126,13 @@ with DAG(
         return orchestrate.generate_docs(current_stack())
 
     @task(pool=orchestrate.WAREHOUSE_POOL)
+    def churn_predictions() -> dict:
+        """Train or load the churn model, write MARTS.mart_churn_predictions (too little data: logged, not failed)."""
+        from pipeline.predict.churn import predict_stack
+
+        return predict_stack(current_stack())
+
+    @task(pool=orchestrate.WAREHOUSE_POOL)
     def summary(ds: str | None = None) -> dict:
         """Log rows per layer; fails when a mart came out empty."""
         result = orchestrate.summarize(current_stack(), ds)
@@ -166,3 +173,4 @@ with DAG(
         loaded = load.override(task_id=f"load_{table}")(table)
         source_ready >> extracted >> manifest >> loaded >> dbt
     dbt >> dbt_docs() >> summary()
+    dbt >> churn_predictions()

@@ -35,6 +35,9 @@ REQUIRED_MARTS = (
     "mart_conversion_funnel",
 )
 CRM_MART = "mart_crm_conversion"
+# Written by `shopstream predict` (not dbt): the Customers page explains when they are missing.
+CHURN_PREDICTIONS_MART = "mart_churn_predictions"
+CHURN_METRICS_MART = "mart_churn_model_metrics"
 
 
 class WarehouseBusy(ShopstreamError):
@@ -279,7 +282,8 @@ def top_customers(
 ) -> pd.DataFrame:
     return read(
         source,
-        f"""select customer_name, email, country_code, lifetime_value, total_orders, rfm_segment, churn_risk
+        f"""select customer_key, customer_name, email, country_code, lifetime_value, completed_orders, rfm_segment,
+                   churn_risk
             from {source.table("mart_customer_ltv")}
             where {_customers_where(countries)}
             order by lifetime_value desc, customer_key
@@ -314,4 +318,34 @@ def crm_funnel(source: MartsSource) -> pd.DataFrame | None:
         f"""select acquisition_source, contacts, signups, first_orders,
                    signup_rate, signup_to_order_rate, contact_to_order_rate
             from {source.table(CRM_MART)} order by contacts desc""",
+    )
+
+
+@st.cache_data(ttl=STATUS_TTL, show_spinner=False)
+def churn_predictions_built(source: MartsSource) -> bool:
+    """True when `shopstream predict` has written both churn marts for this stack."""
+    return {CHURN_PREDICTIONS_MART, CHURN_METRICS_MART} <= available_marts(source)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def churn_predictions(source: MartsSource, customer_keys: tuple[int, ...]) -> pd.DataFrame:
+    """The model's churn probability, band and top drivers of these customers."""
+    if not customer_keys:
+        return pd.DataFrame(columns=["customer_key", "churn_probability", "risk_band", "top_features"])
+    return read(
+        source,
+        f"""select customer_key, churn_probability, risk_band, top_features
+            from {source.table(CHURN_PREDICTIONS_MART)}
+            where customer_key in {_in(customer_keys)}""",
+        list(customer_keys),
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def churn_model_metrics(source: MartsSource) -> pd.DataFrame:
+    """One row per metric of the model that scored the customers, with the rule's value next to it."""
+    return read(
+        source,
+        f"""select model_version, as_of_date, test_cutoff, metric, model_value, baseline_value
+            from {source.table(CHURN_METRICS_MART)} order by metric""",
     )

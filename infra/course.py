@@ -5,6 +5,7 @@ stack holds the grader's identity (a role, a key-pair service user, its own smal
 monitor) and an account-level AWS budget. Each student stack grants the grader role read access to its own
 database: the role's name arrives as config (`shopstream:graderRole`), set by `classroom up` from the naming
 module after the course stack is up, so a student stack never reads another stack's state.
+Both use the same least-privilege providers as a student stack (infra/providers.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,19 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_snowflake as snowflake
 
-from infra.warehouse import ADMIN_PARENT_ROLE, AUTO_SUSPEND_SECONDS, NOTIFY_AT, SUSPEND_AT, SUSPEND_IMMEDIATELY_AT
+from infra.providers import SnowflakeProviders, aws_provider, fixed_name, snowflake_providers
+from infra.stack_config import aws_region, grader_role, positive_int, snowflake_login
+from infra.warehouse import (
+    ADMIN_PARENT_ROLE,
+    AUTO_SUSPEND_SECONDS,
+    NOTIFY_AT,
+    STATEMENT_TIMEOUT_SECONDS,
+    SUSPEND_AT,
+    SUSPEND_IMMEDIATELY_AT,
+)
 from infra.warehouse import Warehouse as StudentWarehouse
 from pipeline.errors import ConfigError
-from pipeline.naming import PROJECT, CohortNames
+from pipeline.naming import PROJECT, CohortNames, validate_cohort
 
 DEFAULT_COURSE_CREDIT_QUOTA = 10
 DEFAULT_COURSE_BUDGET_USD = 100
@@ -39,10 +49,11 @@ class GraderAccess(pulumi.ComponentResource):
         name: str,
         grader_role: str,
         warehouse: StudentWarehouse,
+        securityadmin: snowflake.Provider,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("shopstream:infra:GraderAccess", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, provider=securityadmin)
         database = warehouse.database.name
 
         def grant(label: str, privileges: list[str], **on: object) -> snowflake.GrantPrivilegesToAccountRole:
@@ -89,13 +100,13 @@ class GraderAccess(pulumi.ComponentResource):
         self.register_outputs({"grader_role": grader_role})
 
 
-def classroom_extras(warehouse: StudentWarehouse) -> dict[str, pulumi.Input]:
+def classroom_extras(warehouse: StudentWarehouse, securityadmin: snowflake.Provider) -> dict[str, pulumi.Input]:
     """On a student stack of a cohort: the grader's read access, and the stack's data variant as outputs."""
     config = pulumi.Config(PROJECT)
     outputs: dict[str, pulumi.Input] = {}
-    if grader_role := config.get("graderRole"):
-        GraderAccess("grader-access", grader_role, warehouse)
-        outputs["grader_role"] = grader_role
+    if grader := grader_role(config.get("graderRole")):
+        GraderAccess("grader-access", grader, warehouse, securityadmin)
+        outputs["grader_role"] = grader
     if (seed := config.get_int("variantSeed")) is not None:
         outputs["variant_seed"] = seed
     if cohort := config.get("cohort"):
@@ -114,22 +125,24 @@ class CourseStack(pulumi.ComponentResource):
         budget_usd: int,
         instructor_email: str | pulumi.Output[str] | None,
         grader_public_key: str | None,
+        aws_admin: aws.Provider,
+        providers: SnowflakeProviders,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("shopstream:infra:CourseStack", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        grants = pulumi.ResourceOptions(parent=self, provider=providers.securityadmin)
         self.grader_role = snowflake.AccountRole(
             f"{name}-grader-role",
             name=names.grader_role,
             comment=f"Reads every student database of ShopStream cohort {names.cohort}",
-            opts=child,
+            opts=fixed_name(self, providers.useradmin),
         )
         self.role_memberships = [
             snowflake.GrantAccountRole(
                 f"{name}-grader-role-to-sysadmin",
                 role_name=self.grader_role.name,
                 parent_role_name=ADMIN_PARENT_ROLE,
-                opts=child,
+                opts=grants,
             )
         ]
         self.resource_monitor = snowflake.ResourceMonitor(
@@ -139,7 +152,7 @@ class CourseStack(pulumi.ComponentResource):
             notify_triggers=[NOTIFY_AT],
             suspend_trigger=SUSPEND_AT,
             suspend_immediate_trigger=SUSPEND_IMMEDIATELY_AT,
-            opts=child,
+            opts=fixed_name(self, providers.accountadmin),
         )
         self.warehouse = snowflake.Warehouse(
             f"{name}-grading-warehouse",
@@ -148,9 +161,18 @@ class CourseStack(pulumi.ComponentResource):
             auto_suspend=AUTO_SUSPEND_SECONDS,
             auto_resume="true",
             initially_suspended=True,
-            resource_monitor=self.resource_monitor.name,
+            statement_timeout_in_seconds=STATEMENT_TIMEOUT_SECONDS["bi"],
             comment=f"ShopStream cohort {names.cohort}: grading",
-            opts=child,
+            opts=fixed_name(self, providers.sysadmin, ignore_changes=["resourceMonitor"]),
+        )
+        # Only ACCOUNTADMIN may assign a resource monitor to a warehouse.
+        self.monitor_assignment = snowflake.Execute(
+            f"{name}-grading-monitor-assignment",
+            execute=pulumi.Output.concat(
+                'ALTER WAREHOUSE "', self.warehouse.name, '" SET RESOURCE_MONITOR = "', self.resource_monitor.name, '"'
+            ),
+            revert=pulumi.Output.concat('ALTER WAREHOUSE IF EXISTS "', self.warehouse.name, '" UNSET RESOURCE_MONITOR'),
+            opts=pulumi.ResourceOptions(parent=self, provider=providers.accountadmin),
         )
         self.warehouse_grant = snowflake.GrantPrivilegesToAccountRole(
             f"{name}-grader-warehouse",
@@ -159,7 +181,7 @@ class CourseStack(pulumi.ComponentResource):
             on_account_object=snowflake.GrantPrivilegesToAccountRoleOnAccountObjectArgs(
                 object_type="WAREHOUSE", object_name=self.warehouse.name
             ),
-            opts=child,
+            opts=grants,
         )
         self.grader_user: snowflake.ServiceUser | None = None
         if grader_public_key:
@@ -170,14 +192,14 @@ class CourseStack(pulumi.ComponentResource):
                 default_role=self.grader_role.name,
                 default_warehouse=self.warehouse.name,
                 comment=f"Grades ShopStream cohort {names.cohort} (key-pair sign-in only)",
-                opts=child,
+                opts=fixed_name(self, providers.useradmin),
             )
             self.role_memberships.append(
                 snowflake.GrantAccountRole(
                     f"{name}-grader-role-to-user",
                     role_name=self.grader_role.name,
                     user_name=self.grader_user.name,
-                    opts=child,
+                    opts=grants,
                 )
             )
         self.budget = aws.budgets.Budget(
@@ -199,8 +221,7 @@ class CourseStack(pulumi.ComponentResource):
             ]
             if instructor_email
             else None,
-            tags={"project": PROJECT, "cohort": names.cohort},
-            opts=child,
+            opts=fixed_name(self, aws_admin),  # tagged by the provider's default tags
         )
         self.register_outputs({"grader_role": self.grader_role.name, "grader_warehouse": self.warehouse.name})
 
@@ -212,11 +233,10 @@ def build_course(stack: str | None = None) -> dict[str, pulumi.Input]:
     cohort = config.get("cohort")
     if not cohort:
         raise ConfigError(f"course stack {stack!r} needs its cohort: `pulumi config set shopstream:cohort NAME`")
-    names = CohortNames(cohort)
-    credit_quota = config.get_int("creditQuota") or DEFAULT_COURSE_CREDIT_QUOTA
-    budget_usd = config.get_int("courseBudgetUsd") or DEFAULT_COURSE_BUDGET_USD
-    if credit_quota <= 0 or budget_usd <= 0:
-        raise ConfigError("shopstream:creditQuota and shopstream:courseBudgetUsd must be positive")
+    names = CohortNames(validate_cohort(cohort))
+    credit_quota = positive_int(config, "creditQuota", DEFAULT_COURSE_CREDIT_QUOTA, "credits per month")
+    budget_usd = positive_int(config, "courseBudgetUsd", DEFAULT_COURSE_BUDGET_USD, "US dollars per month")
+    tags = {"project": PROJECT, "cohort": cohort, "stack": stack, "owner": config.get("owner") or stack}
     course = CourseStack(
         "course",
         names,
@@ -224,6 +244,8 @@ def build_course(stack: str | None = None) -> dict[str, pulumi.Input]:
         budget_usd=budget_usd,
         instructor_email=config.get_secret("ownerEmail"),
         grader_public_key=config.get("graderPublicKey"),
+        aws_admin=aws_provider(aws_region(), tags),
+        providers=snowflake_providers(snowflake_login()),
     )
     outputs: dict[str, pulumi.Input] = {
         "stack": stack,

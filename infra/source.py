@@ -28,6 +28,8 @@ class Source(pulumi.ComponentResource):
     ):
         super().__init__("shopstream:infra:Source", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Roles and database have fixed names: a replacement must drop the old one before creating the new one.
+        named = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         # Letters and digits only: the passwords go into a DSN unescaped by some tools.
         owner_password = random.RandomPassword(
             f"{name}-owner-password", length=PASSWORD_LENGTH, special=False, opts=child
@@ -36,17 +38,17 @@ class Source(pulumi.ComponentResource):
             f"{name}-extractor-password", length=PASSWORD_LENGTH, special=False, opts=child
         )
         self.owner = postgresql.Role(
-            f"{name}-owner", name=names.postgres_owner_role, login=True, password=owner_password.result, opts=child
+            f"{name}-owner", name=names.postgres_owner_role, login=True, password=owner_password.result, opts=named
         )
         self.extractor = postgresql.Role(
             f"{name}-extractor",
             name=names.postgres_extractor_role,
             login=True,
             password=extractor_password.result,
-            opts=child,
+            opts=named,
         )
         self.database = postgresql.Database(
-            f"{name}-database", name=names.postgres_database, owner=self.owner.name, opts=child
+            f"{name}-database", name=names.postgres_database, owner=self.owner.name, opts=named
         )
         database = self.database.name
         self.grants = [

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_snowflake as snowflake
 
 from infra.integration import LakeIntegration
+from infra.providers import SnowflakeProviders, fixed_name
 from infra.warehouse import Warehouse
 from pipeline.naming import StackNames
 from pipeline.stream.tables import STREAM_PREFIX, STREAM_TABLES
@@ -47,42 +48,46 @@ class StreamIngest(pulumi.ComponentResource):
         bucket: aws.s3.Bucket,
         warehouse: Warehouse,
         integration: LakeIntegration,
+        aws_provider: aws.Provider,
+        snowflake_providers: SnowflakeProviders,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("shopstream:infra:StreamIngest", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         raw = warehouse.schemas["RAW"]
-        self.pipes = {
-            table: snowflake.Pipe(
+        self.pipes: dict[str, snowflake.Execute] = {}
+        for table in STREAM_TABLES:
+            # pulumi-snowflake's Pipe resource is still a preview feature; the program enables none, so the pipe is
+            # declared as the statements that create, describe and drop it.
+            pipe = pulumi.Output.concat(warehouse.database.name, ".", raw.name, ".", pipe_name(table))
+            raw_table = pulumi.Output.concat(warehouse.database.name, ".", raw.name, ".", table.upper())
+            self.pipes[table] = snowflake.Execute(
                 f"{name}-pipe-{table.replace('_', '-')}",
-                database=warehouse.database.name,
-                schema=raw.name,
-                name=pipe_name(table),
-                auto_ingest=True,
-                copy_statement=copy_statement(
-                    pulumi.Output.concat(warehouse.database.name, ".", raw.name, ".", table.upper()),
-                    integration.stage.fully_qualified_name,
-                    table,
+                execute=pulumi.Output.concat(
+                    "CREATE PIPE ",
+                    pipe,
+                    " AUTO_INGEST = TRUE",
+                    f" COMMENT = 'ShopStream stack {names.qualified}: stream batches of {table}' AS ",
+                    copy_statement(raw_table, integration.stage.fully_qualified_name, table),
                 ),
-                comment=f"ShopStream stack {names.stack}: stream batches of {table}",
-                opts=child,
+                revert=pulumi.Output.concat("DROP PIPE IF EXISTS ", pipe),
+                query=pulumi.Output.concat("DESCRIBE PIPE ", pipe),
+                opts=pulumi.ResourceOptions(parent=self, provider=snowflake_providers.sysadmin),
             )
-            for table in STREAM_TABLES
-        }
         first_pipe = self.pipes[STREAM_TABLES[0]]
+        self.notification_channel = first_pipe.query_results.apply(_notification_channel)
         self.notification = aws.s3.BucketNotification(
             f"{name}-notification",
             bucket=bucket.id,
             queues=[
                 aws.s3.BucketNotificationQueueArgs(
                     id="snowpipe-stream",
-                    queue_arn=first_pipe.notification_channel,
+                    queue_arn=self.notification_channel,
                     events=STREAM_EVENTS,
                     filter_prefix=f"{STREAM_PREFIX}/",
                     filter_suffix=".parquet",
                 )
             ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.pipes.values())),
+            opts=fixed_name(self, aws_provider, depends_on=list(self.pipes.values())),
         )
         self.grants = [
             snowflake.GrantPrivilegesToAccountRole(
@@ -90,10 +95,21 @@ class StreamIngest(pulumi.ComponentResource):
                 account_role_name=warehouse.role.name,
                 privileges=["MONITOR", "OPERATE"],
                 on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
-                    object_type="PIPE", object_name=pipe.fully_qualified_name
+                    object_type="PIPE",
+                    object_name=pulumi.Output.concat(
+                        '"', warehouse.database.name, '"."', raw.name, '"."', pipe_name(table), '"'
+                    ),
                 ),
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, provider=snowflake_providers.securityadmin, depends_on=[pipe]),
             )
             for table, pipe in self.pipes.items()
         ]
-        self.register_outputs({"notification_channel": first_pipe.notification_channel})
+        self.register_outputs({"notification_channel": self.notification_channel})
+
+
+def _notification_channel(rows: list[dict[str, str]] | None) -> str:
+    """The SQS queue ARN from DESCRIBE PIPE (one row; column `notification_channel`)."""
+    if not rows:
+        return ""
+    row = {key.lower(): value for key, value in rows[0].items()}
+    return row.get("notification_channel", "")

@@ -221,7 +221,7 @@ def transform(
     ] = None,
     as_of_date: Annotated[
         str | None,
-        typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the latest order date."),
+        typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the last day in the data."),
     ] = None,
 ) -> None:
     """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
@@ -259,6 +259,7 @@ def run(
     ] = 1.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of generated data.")] = 42,
     date: DateOption = None,
+    predict: Annotated[bool, typer.Option("--predict", help=PREDICT_OPTION_HELP)] = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
     from pipeline.extract import validate_date
@@ -271,12 +272,15 @@ def run(
         summary = run_all(
             settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{m}[/]")
         )
+        prediction = predict_step(settings, summary, progress) if predict else None
     _print_steps(summary)
     if summary.load is not None and summary.load.quarantined:
         _print_load(summary.load)
     if summary.transform is not None:
         _print_transform(summary.transform)
     _print_status(summary.status)
+    if prediction is not None:
+        print_prediction(prediction)
 
 
 @app.command(epilog="Examples:\n\n  shopstream status\n\n  shopstream status --stack alice")
@@ -345,6 +349,13 @@ def bi_pbids(
     path = write_pbids(settings, out_file or Path(f"shopstream_{settings.stack}.pbids"))
     out.print(f"[green]✓[/] wrote {path}: open it in Power BI Desktop")
 
+
+from pipeline.predict.command import EPILOG as PREDICT_EPILOG  # noqa: E402 (uses the options defined above)
+from pipeline.predict.command import PREDICT_OPTION_HELP, predict_step  # noqa: E402
+from pipeline.predict.command import predict as predict_command  # noqa: E402
+from pipeline.predict.command import print_report as print_prediction  # noqa: E402
+
+app.command("predict", epilog=PREDICT_EPILOG)(predict_command)
 
 from pipeline.stream.cli import EPILOG as _STREAM_EPILOG  # noqa: E402
 from pipeline.stream.cli import stream as _stream  # noqa: E402

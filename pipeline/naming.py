@@ -18,8 +18,12 @@ PROJECT = "shopstream"
 DEFAULT_STACK = "dev"
 
 # Lower-case letters, digits and single hyphens; it must start with a letter. 24 characters keeps every
-# derived name inside AWS limits (IAM role names: 64, S3 buckets: 63, with the org prefix).
+# derived name inside AWS limits (IAM role names: 64, S3 buckets: 63, with the cohort).
 _STACK_PATTERN = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){0,23}$")
+# A cohort (a course run, e.g. "fall26") is one short word without hyphens, so "<cohort>-<stack>" splits one way
+# only: cohort "a" with stack "b-c" and cohort "ab" with stack "c" can never produce the same name.
+_COHORT_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+BUCKET_SUFFIX_LENGTH = 8
 
 WAREHOUSE_SCHEMAS = ("RAW", "STAGING", "CORE", "MARTS")
 
@@ -54,18 +58,35 @@ def partition_name(extract_date: str) -> str:
 
 @dataclass(frozen=True)
 class StackNames:
-    """Every name derived from one stack. Snowflake names are upper-case, AWS and PostgreSQL lower-case."""
+    """Every name derived from one stack. Snowflake names are upper-case, AWS and PostgreSQL lower-case.
+
+    A cloud stack belongs to a cohort (one run of a course): every physical name carries it, so two cohorts
+    with a student `alice` in one AWS or Snowflake account never collide. Local stacks have no cohort and keep
+    the short names (`SHOPSTREAM_DEV`). `aws_account_id` makes the bucket name globally unique.
+    """
 
     stack: str
-    org: str = PROJECT
+    cohort: str | None = None
+    aws_account_id: str | None = None
 
     def __post_init__(self) -> None:
         validate_stack(self.stack)
+        if self.cohort is not None:
+            validate_cohort(self.cohort)
 
     # -- identifiers in the two case conventions ------------------------------------------------------------
     @property
+    def qualified(self) -> str:
+        """`<cohort>-<stack>` (or the stack alone): the stack's identity across courses, e.g. in tags."""
+        return f"{self.cohort}-{self.stack}" if self.cohort else self.stack
+
+    @property
     def _snake(self) -> str:
-        return self.stack.replace("-", "_")
+        return self.qualified.replace("-", "_")
+
+    @property
+    def _kebab(self) -> str:
+        return f"{PROJECT}-{self.qualified}"
 
     @property
     def _upper(self) -> str:
@@ -86,8 +107,18 @@ class StackNames:
 
     # -- S3 lake and AWS identities ------------------------------------------------------------------------
     @property
+    def bucket_prefix(self) -> str:
+        """The bucket's name without its suffix: what can be known before the AWS account is."""
+        return f"{self._kebab}-lake"
+
+    @property
     def bucket(self) -> str:
-        return f"{self.org}-{self.stack}-lake"
+        """S3 names are global: a cloud stack's bucket ends with a short stable hash of account, cohort and stack."""
+        if self.cohort is None:
+            return self.bucket_prefix
+        identity = f"{self.aws_account_id or ''}/{self.cohort}/{self.stack}"
+        suffix = hashlib.sha256(identity.encode()).hexdigest()[:BUCKET_SUFFIX_LENGTH]
+        return f"{self.bucket_prefix}-{suffix}"
 
     @property
     def lake_uri(self) -> str:
@@ -95,12 +126,17 @@ class StackNames:
 
     @property
     def iam_user(self) -> str:
-        return f"{PROJECT}-{self.stack}-pipeline"
+        return f"{self._kebab}-pipeline"
 
     @property
     def iam_role(self) -> str:
         """The role Snowflake's storage integration assumes (fixed, so its ARN is known before it exists)."""
-        return f"{PROJECT}-{self.stack}-snowflake-lake"
+        return f"{self._kebab}-snowflake-lake"
+
+    @property
+    def budget(self) -> str:
+        """The AWS budget that alerts the stack's owner (budget names are unique per account)."""
+        return f"{self._kebab}-budget"
 
     # -- Snowflake warehouse ----------------------------------------------------------------------------------
     @property
@@ -118,6 +154,11 @@ class StackNames:
     @property
     def role(self) -> str:
         return f"{self._upper}_STUDENT"
+
+    @property
+    def student_user(self) -> str:
+        """The student's Snowflake user (key-pair sign-in), created by the stack."""
+        return f"{self._upper}_USER"
 
     @property
     def resource_monitor(self) -> str:
@@ -162,8 +203,7 @@ class StackNames:
 
 
 # -- classroom: one stack per student of a cohort, plus the cohort's instructor stack ---------------------------------
-# A cohort is one short word (no hyphens), so the cohort of a stack is unambiguous: everything before the first hyphen.
-_COHORT_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,9}$")
+# The cohort of a classroom stack is unambiguous: everything before the first hyphen (_COHORT_PATTERN above).
 _STACK_MAX_LENGTH = 24
 COURSE_STACK_SUFFIX = "course"
 # Truncated or unsluggable ids get a short hash of the original id, so the name stays stable and distinct.

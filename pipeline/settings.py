@@ -56,6 +56,12 @@ class StackOutputs(BaseModel):
     snowflake_parquet_format: str
     snowflake_csv_format: str
     postgres_dsn: SecretStr | None = None
+    # Added with key-pair student identities; optional so outputs exported before them still load.
+    cohort: str | None = None
+    snowflake_user: str | None = None  # the student's own Snowflake user (key-pair sign-in)
+    snowflake_default_warehouse: str | None = None
+    grader_role: str | None = None  # a classroom cohort's grader role, which may read this stack's database
+    variant_seed: int | None = None  # this stack's demo-data variant (classroom)
 
 
 SECRET_OUTPUTS = ("pipeline_secret_access_key", "postgres_dsn")

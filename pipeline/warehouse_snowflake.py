@@ -2,8 +2,9 @@
 
 Names (account, database, role, warehouses) come from the stack's settings; credentials only from the environment,
 so they never reach a file, a log line or an error message:
-- SNOWFLAKE_USER with SNOWFLAKE_PASSWORD, or SNOWFLAKE_PRIVATE_KEY_PATH (+ SNOWFLAKE_PRIVATE_KEY_PASSPHRASE),
-  or SNOWFLAKE_AUTHENTICATOR (e.g. `externalbrowser`);
+- SNOWFLAKE_USER with SNOWFLAKE_PRIVATE_KEY_PATH (+ SNOWFLAKE_PRIVATE_KEY_PASSPHRASE): key-pair sign-in, the default
+  (a stack's student user has no password; Snowflake is retiring password-only sign-in). It wins over the others;
+- or SNOWFLAKE_PASSWORD where password sign-in is still allowed, or SNOWFLAKE_AUTHENTICATOR (e.g. `externalbrowser`);
 - SNOWFLAKE_HOST / SNOWFLAKE_PORT / SNOWFLAKE_PROTOCOL point the connector at another endpoint (a local fakesnow
   server in the tests).
 A connection always names its database and has short timeouts: a server that answers HTTP 500 would otherwise
@@ -34,6 +35,11 @@ ENV_HOST = "SNOWFLAKE_HOST"
 ENV_PORT = "SNOWFLAKE_PORT"
 ENV_PROTOCOL = "SNOWFLAKE_PROTOCOL"
 
+MISSING_CREDENTIALS = (
+    f"Snowflake credentials missing: set {ENV_USER} and {ENV_PRIVATE_KEY_PATH} (key-pair sign-in; "
+    f"or {ENV_PASSWORD} where passwords are still allowed) in the environment"
+)
+
 LOGIN_TIMEOUT_S = 30
 NETWORK_TIMEOUT_S = 60
 
@@ -55,10 +61,9 @@ def connection_options(settings: Settings, purpose: Purpose = "loading") -> dict
     key_path = os.environ.get(ENV_PRIVATE_KEY_PATH)
     authenticator = os.environ.get(ENV_AUTHENTICATOR)
     if not user or not (password or key_path or authenticator):
-        raise ConfigError(
-            f"Snowflake credentials missing: set {ENV_USER} and {ENV_PASSWORD} "
-            f"(or {ENV_PRIVATE_KEY_PATH}) in the environment"
-        )
+        raise ConfigError(MISSING_CREDENTIALS)
+    if key_path and not os.path.isfile(os.path.expanduser(key_path)):
+        raise ConfigError(f"{ENV_PRIVATE_KEY_PATH} names no file: {key_path}")
     options: dict = {
         "account": warehouse.account,
         "user": user,
@@ -72,7 +77,7 @@ def connection_options(settings: Settings, purpose: Purpose = "loading") -> dict
         "session_parameters": {"QUERY_TAG": f"shopstream:{settings.stack}:{purpose}"},
     }
     if key_path:
-        options["private_key_file"] = key_path
+        options["private_key_file"] = os.path.expanduser(key_path)
         if passphrase := os.environ.get(ENV_PRIVATE_KEY_PASSPHRASE):
             options["private_key_file_pwd"] = passphrase
     elif password:

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from pipeline.errors import ShopstreamError
-from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, StackNames, validate_stack
+from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, StackNames, validate_cohort, validate_stack
 
 
 def all_names(names: StackNames) -> set[str]:
@@ -58,3 +58,51 @@ def test_lake_layout_keeps_the_course_prefixes_and_stage_paths_are_relative_to_r
     assert StackNames.lake_partition("crm_contacts", "2026-01-31") == "raw/crm/dt=2026-01-31"
     assert StackNames.stage_path("events", "2026-01-31") == "events/dt=2026-01-31"
     assert StackNames("bob").stage == "SHOPSTREAM_BOB.RAW.LAKE_STAGE"
+
+
+def cloud_names(names: StackNames) -> set[str]:
+    return all_names(names) | {names.budget, names.student_user}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (("alice", "fall2026"), ("alice", "spring2027")),  # same student, two course runs
+        (("b-c", "a"), ("c", "ab")),  # a separator inside the cohort could make these meet: it has none
+        (("alice", None), ("alice", "fall2026")),  # a local stack and a cloud one
+    ],
+)
+def test_cohorts_share_no_name(first, second):
+    assert cloud_names(StackNames(*first)).isdisjoint(cloud_names(StackNames(*second)))
+
+
+def test_cloud_names_carry_the_cohort_and_stay_within_limits():
+    names = StackNames("x" * 24, "c" * 10, "123456789012")
+    assert all("c" * 10 in name.lower() for name in cloud_names(names) if name != names.duckdb_file)
+    assert len(names.iam_role) <= 64 and len(names.iam_user) <= 64
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", names.bucket)
+    assert len(names.postgres_extractor_role) <= 63  # PostgreSQL's identifier limit
+
+
+def test_bucket_suffix_is_stable_and_depends_on_the_account():
+    names = StackNames("alice", "fall2026", "123456789012")
+    assert names.bucket == StackNames("alice", "fall2026", "123456789012").bucket
+    assert re.fullmatch(r"shopstream-fall2026-alice-lake-[0-9a-f]{8}", names.bucket)
+    assert names.bucket != StackNames("alice", "fall2026", "210987654321").bucket
+
+
+def test_local_stacks_keep_their_short_names():
+    names = StackNames("dev")
+    assert (names.database, names.bucket, names.duckdb_file) == (
+        "SHOPSTREAM_DEV",
+        "shopstream-dev-lake",
+        "shopstream_dev.duckdb",
+    )
+
+
+@pytest.mark.parametrize("bad", ["", "Fall", "2026", "fall-2026", "fall_2026", "a" * 11])
+def test_invalid_cohorts_are_refused_with_advice(bad):
+    with pytest.raises(ShopstreamError, match="invalid cohort"):
+        validate_cohort(bad)
+    with pytest.raises(ShopstreamError, match="invalid cohort"):
+        StackNames("alice", bad)

@@ -1,4 +1,5 @@
-"""Customers: RFM segments, lifetime value per segment and the top customers with their churn risk."""
+"""Customers: RFM segments, lifetime value per segment and the top customers with their churn risk, from the
+rule (days since the last order) and, once `shopstream predict` has run, from the churn model."""
 
 import pandas as pd
 import streamlit as st
@@ -47,19 +48,60 @@ def churn_style(risk: str) -> str:
     return CHURN_STYLES.get(risk, "")
 
 
+def with_predictions(top: pd.DataFrame) -> pd.DataFrame:
+    """The top customers with the model's churn probability and drivers next to the rule (when predicted)."""
+    if not predicted:
+        return top.drop(columns="customer_key")
+    scores = data.churn_predictions(source, tuple(int(key) for key in top["customer_key"]))
+    merged = top.merge(scores[["customer_key", "churn_probability", "top_features"]], on="customer_key", how="left")
+    return merged.drop(columns="customer_key")
+
+
+def show_model_metrics() -> None:
+    metrics = data.churn_model_metrics(source).set_index("metric")
+    first = metrics.iloc[0]
+    st.subheader("Churn model")
+    st.caption(
+        f"Model {first['model_version']}, customers scored as of {fmt.day(pd.Timestamp(first['as_of_date']).date())}. "
+        f"Evaluated on the held-out cut-off {fmt.day(pd.Timestamp(first['test_cutoff']).date())} against the rule "
+        "(churn risk by days since the last order); see docs/CHURN_MODEL.md."
+    )
+    cards = st.columns(3)
+    for card, (metric, label, better) in zip(
+        cards,
+        [("roc_auc", "Model ROC AUC", "normal"), ("pr_auc", "Model PR AUC", "normal"),
+         ("brier_score", "Model Brier score", "inverse")],
+        strict=True,
+    ):  # fmt: skip
+        model, rule = metrics.loc[metric, "model_value"], metrics.loc[metric, "baseline_value"]
+        card.metric(label, f"{model:.3f}", delta=f"{model - rule:+.3f} vs rule", delta_color=better, border=True)
+
+
+predicted = data.churn_predictions_built(source)
+if predicted:
+    show_model_metrics()
+else:
+    st.info(
+        f"No churn predictions for stack `{source.stack}` yet: run `shopstream predict --stack {source.stack}` "
+        "(or `shopstream run --predict`) to show the model's churn probability next to the rule.",
+        icon=":material/model_training:",
+    )
+
 st.subheader(f"Top {min(TOP, len(top))} customers by lifetime value")
-table = top.rename(
+table = with_predictions(top).rename(
     columns={
         "customer_name": "Name",
         "email": "Email",
         "country_code": "Country",
         "lifetime_value": "Lifetime value",
-        "total_orders": "Orders",
+        "completed_orders": "Orders",
         "rfm_segment": "Segment",
         "churn_risk": "Churn risk",
+        "churn_probability": "Churn probability",
+        "top_features": "Churn drivers",
     }
 )
 styled: pd.io.formats.style.Styler = table.style.format(
-    {"Lifetime value": lambda v: fmt.money(v, decimals=2), "Orders": fmt.count}
+    {"Lifetime value": lambda v: fmt.money(v, decimals=2), "Orders": fmt.count, "Churn probability": fmt.percent}
 ).map(churn_style, subset=["Churn risk"])
 st.dataframe(styled, hide_index=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from guardrails import stack_policies
+from guardrails import policies
 from pulumi_policy import PolicyPack
 
-PolicyPack(name="shopstream-guardrails", policies=stack_policies())
+PolicyPack(name="shopstream-guardrails", policies=policies())

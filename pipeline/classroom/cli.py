@@ -48,7 +48,6 @@ Region = Annotated[
 CreditQuota = Annotated[
     int | None, typer.Option("--credit-quota", help="Snowflake credits per student per month (default 5).")
 ]
-Org = Annotated[str | None, typer.Option("--org", help="Prefix of S3 bucket names (S3 names are global).")]
 CourseQuota = Annotated[
     int | None, typer.Option("--course-credit-quota", help="Snowflake credits per month for grading (default 10).")
 ]
@@ -78,7 +77,6 @@ def plan(
     as_json: JsonFlag = False,
     region: Region = None,
     credit_quota: CreditQuota = None,
-    org: Org = None,
     course_credit_quota: CourseQuota = None,
     course_budget_usd: Budget = None,
     instructor_email: Instructor = None,
@@ -91,7 +89,6 @@ def plan(
         files,
         region=region,
         credit_quota=credit_quota,
-        org=org,
         course_credit_quota=course_credit_quota,
         course_budget_usd=course_budget_usd,
         instructor_email=instructor_email,
@@ -116,7 +113,6 @@ def up(
     only: Only = None,
     region: Region = None,
     credit_quota: CreditQuota = None,
-    org: Org = None,
     course_credit_quota: CourseQuota = None,
     course_budget_usd: Budget = None,
     instructor_email: Instructor = None,
@@ -129,7 +125,6 @@ def up(
         files,
         region=region,
         credit_quota=credit_quota,
-        org=org,
         course_credit_quota=course_credit_quota,
         course_budget_usd=course_budget_usd,
         instructor_email=instructor_email,

@@ -24,7 +24,6 @@ SECRET_PLACEHOLDER = "[secret]"
 # Stack config keys `up` sets (`pulumi config set KEY VALUE`).
 REGION = "aws:region"
 COHORT = "shopstream:cohort"
-ORG = "shopstream:org"
 OWNER = "shopstream:owner"
 OWNER_EMAIL = "shopstream:ownerEmail"
 CREDIT_QUOTA = "shopstream:creditQuota"
@@ -51,7 +50,6 @@ class ClassSettings:
 
     region: str = DEFAULT_REGION
     credit_quota: int = DEFAULT_CREDIT_QUOTA
-    org: str | None = None
     course_credit_quota: int = DEFAULT_COURSE_CREDIT_QUOTA
     course_budget_usd: int = DEFAULT_COURSE_BUDGET_USD
     instructor_email: str | None = None
@@ -162,7 +160,9 @@ def plan_class(cohort: str, students: list[Student], salt: str | None, settings:
 
 
 def plan_student(student: Student, cohort: CohortNames, salt: str | None, settings: ClassSettings) -> StudentPlan:
-    names = StackNames(student.stack, org=settings.org) if settings.org else StackNames(student.stack)
+    # The program qualifies every physical name with the cohort (the bucket also gets a hash of the AWS account,
+    # known only at `up`: the plan shows its `bucket_prefix`).
+    names = StackNames(student.stack, cohort=cohort.cohort)
     seed = variant_seed(student.stack, salt)
     config = {
         REGION: ConfigEntry(settings.region),
@@ -173,8 +173,7 @@ def plan_student(student: Student, cohort: CohortNames, salt: str | None, settin
         GRADER_ROLE: ConfigEntry(cohort.grader_role),
         VARIANT_SEED: ConfigEntry(str(seed)),
     }
-    if settings.org:
-        config[ORG] = ConfigEntry(settings.org)
-    if student.email:
-        config[OWNER_EMAIL] = ConfigEntry(student.email, secret=True)
+    # Budget alerts go to the student, or to the instructor for a roster line without an e-mail.
+    if owner_email := student.email or settings.instructor_email:
+        config[OWNER_EMAIL] = ConfigEntry(owner_email, secret=True)
     return StudentPlan(student=student, names=physical_names(names), variant_seed=seed, config=config)

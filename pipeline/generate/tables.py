@@ -22,6 +22,7 @@ from pipeline.generate.calendar import (
     WINDOW_START_S,
     activity_times,
 )
+from pipeline.generate.lifetimes import REDRAWS, Traits, cancel_probability, draw_traits
 
 # Rows at scale factor 1; order_items follow from orders (three lines per order on average).
 SCALE_ROWS: dict[str, int] = {
@@ -94,17 +95,31 @@ class Users:
     created: np.ndarray  # epoch seconds, ascending (index i = user id i + 1)
     country: np.ndarray  # index into COUNTRIES
     propensity_cdf: np.ndarray  # cumulative buying propensity, in signup order
+    engagement_cdf: np.ndarray  # cumulative engagement (browsing), in signup order
+    traits: Traits  # plan, engagement, friction and when each user leaves (see lifetimes.py)
 
-    def pick_signed_up_before(self, rng: np.random.Generator, moments: np.ndarray) -> np.ndarray:
-        """For each moment, a user who had signed up strictly before it (-1 when nobody had), heavy buyers favoured."""
+    def pick_customer(self, rng: np.random.Generator, moments: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+        """For each moment, a user who had signed up strictly before it and not left yet, weighted by `cdf`
+        (-1 when nobody had signed up). When every user who had signed up has left, one of them is picked anyway:
+        the caller decides (orders extend that user's stay, see `_orders`)."""
+        picked = self._pick_signed_up_before(rng, moments, cdf)
+        for _ in range(REDRAWS):
+            gone = (picked >= 0) & (self.traits.left_at[np.maximum(picked, 0)] <= moments)
+            if not gone.any():
+                break
+            picked[gone] = self._pick_signed_up_before(rng, moments[gone], cdf)
+        return picked
+
+    def _pick_signed_up_before(self, rng: np.random.Generator, moments: np.ndarray, cdf: np.ndarray) -> np.ndarray:
         signed_up = np.searchsorted(self.created, moments, side="left")
-        ceiling = self.propensity_cdf[np.maximum(signed_up, 1) - 1]
-        picked = np.searchsorted(self.propensity_cdf, rng.random(moments.size) * ceiling, side="right")
+        ceiling = cdf[np.maximum(signed_up, 1) - 1]
+        picked = np.searchsorted(cdf, rng.random(moments.size) * ceiling, side="right")
         return np.where(signed_up > 0, np.minimum(picked, signed_up - 1), -1)
 
 
 def _users(rng: np.random.Generator, pools: P.Pools, n: int) -> Users:
     created = np.sort(activity_times(rng, n))
+    traits = draw_traits(rng, created)
     country = rng.choice(len(P.COUNTRIES), size=n, p=P.shares(P.COUNTRIES))
     first, last = pools.name_index(rng, country)
     domain = rng.choice(len(P.EMAIL_DOMAINS), size=n, p=P.shares(P.EMAIL_DOMAINS))
@@ -119,8 +134,9 @@ def _users(rng: np.random.Generator, pools: P.Pools, n: int) -> Users:
         "",
     )
     never_logged_in = rng.random(n) < NEVER_LOGGED_IN_SHARE
-    # Most users came back recently: skew the last login towards the end of their lifetime.
-    last_login = created + ((LAST_SECOND_S - created) * (1 - rng.random(n) ** 3)).astype(np.int64)
+    # Users log in until they leave: skew the last login towards the end of their stay.
+    stay_end = np.minimum(traits.left_at, LAST_SECOND_S)
+    last_login = created + ((stay_end - created) * (1 - rng.random(n) ** 3)).astype(np.int64)
     updated = created + ((last_login - created) * rng.random(n)).astype(np.int64)
     updated = np.where(never_logged_in, created, updated)
     table = pa.table(
@@ -130,7 +146,7 @@ def _users(rng: np.random.Generator, pools: P.Pools, n: int) -> Users:
             "first_name": pools.first_names.take(first),
             "last_name": pools.last_names.take(last),
             "country": _labels(P.COUNTRIES, country),
-            "plan_type": _labels(P.PLAN_TYPES, rng.choice(len(P.PLAN_TYPES), size=n, p=P.shares(P.PLAN_TYPES))),
+            "plan_type": _labels(P.PLAN_TYPES, traits.plan),
             "created_at": _timestamps(created),
             "updated_at": _timestamps(updated),
             "last_login": _timestamps(last_login, null=never_logged_in),
@@ -138,7 +154,14 @@ def _users(rng: np.random.Generator, pools: P.Pools, n: int) -> Users:
         }
     )
     propensity = rng.lognormal(0.0, 1.0, size=n)
-    return Users(table=table, created=created, country=country, propensity_cdf=np.cumsum(propensity))
+    return Users(
+        table=table,
+        created=created,
+        country=country,
+        propensity_cdf=np.cumsum(propensity),
+        engagement_cdf=np.cumsum(traits.engagement),
+        traits=traits,
+    )
 
 
 # -- products ------------------------------------------------------------------------------------------------------
@@ -206,15 +229,17 @@ class Items:
 
 def _orders(rng: np.random.Generator, users: Users, products: Products, n: int) -> tuple[Orders, Items]:
     created = activity_times(rng, n)
-    user = users.pick_signed_up_before(rng, created)
+    user = users.pick_customer(rng, created, users.propensity_cdf)
     # Orders placed before the first signup go to the first user, shortly after they joined.
     early = user < 0
     user[early] = 0
     created[early] = np.minimum(users.created[0] + rng.integers(600, DAY_S, size=early.sum()), LAST_SECOND_S)
     chronological = np.argsort(created, kind="stable")
     created, user = created[chronological], user[chronological]
+    # A user who orders is still a customer (rare: only when everyone who had signed up had already left).
+    np.maximum.at(users.traits.left_at, user, created + 1)
 
-    status = rng.choice(len(P.ORDER_STATUSES), size=n, p=P.shares(P.ORDER_STATUSES))
+    status = _order_statuses(rng, users.traits.friction[user])
     low = np.array([STATUS_DELAY_S[s][0] for s in P.labels(P.ORDER_STATUSES)])[status]
     high = np.array([STATUS_DELAY_S[s][1] for s in P.labels(P.ORDER_STATUSES)])[status]
     updated = np.minimum(created + rng.integers(low, high), LAST_SECOND_S)
@@ -252,6 +277,18 @@ def _orders(rng: np.random.Generator, users: Users, products: Products, n: int) 
     )
     orders = Orders(table=table, user=user, created=created, item_start=item_start, item_count=item_count)
     return orders, Items(table=items_table, product=item_product, quantity=quantity)
+
+
+def _order_statuses(rng: np.random.Generator, friction: np.ndarray) -> np.ndarray:
+    """Status per order (index into ORDER_STATUSES): cancellations concentrate on users with friction, at the
+    overall cancelled share; the other statuses keep their relative weights."""
+    labels = P.labels(P.ORDER_STATUSES)
+    shares = P.shares(P.ORDER_STATUSES)
+    cancelled = labels.index("cancelled")
+    others = np.array([i for i in range(len(labels)) if i != cancelled])
+    status = rng.choice(others, size=friction.size, p=shares[others] / shares[others].sum())
+    status[rng.random(friction.size) < cancel_probability(friction, shares[cancelled])] = cancelled
+    return status
 
 
 def _order_lines(
@@ -404,8 +441,10 @@ def _browsing_sessions(rng: np.random.Generator, users: Users, n_events: int) ->
     while sessions.length.sum() < n_events:
         size = math.ceil((n_events - sessions.length.sum()) / 2) + 5
         start = activity_times(rng, size)
-        user = users.pick_signed_up_before(rng, start)
-        user[rng.random(size) < ANONYMOUS_SHARE] = -1
+        user = users.pick_customer(rng, start, users.engagement_cdf)
+        # Visitors who left no longer log in; what remains of their visits is anonymous browsing.
+        gone = (user >= 0) & (users.traits.left_at[np.maximum(user, 0)] <= start)
+        user[gone | (rng.random(size) < ANONYMOUS_SHARE)] = -1
         logged_in = user >= 0
         carts = np.where(logged_in & (rng.random(size) < CART_SHARE), 1 + (rng.random(size) < 0.3), 0)
         checkout = ((carts > 0) & (rng.random(size) < CHECKOUT_SHARE)).astype(np.int64)

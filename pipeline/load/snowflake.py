@@ -5,7 +5,8 @@ copied from `@<stage>/<prefix>/dt=<date>/` on the stack's LOADING warehouse. Not
 load metadata skips a file it loaded before, so a rerun adds 0 rows. With ON_ERROR = CONTINUE a bad row is
 skipped, the file's good rows load, and every rejected row is written to RAW._LOAD_ERRORS (file, row, column,
 error) and counted in the step's report. A file Snowflake refuses as a whole (a data error that aborts the
-statement) is recorded there too, with its first error, and the other files still load.
+statement) is recorded there too, with its first error, and the other files still load. Right after `pulumi up`
+the lake's IAM role may not be assumable yet: a COPY failing for that reason is retried with backoff (retry.py).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.lake import Lake
 from pipeline.load import snowflake_sql as sql
 from pipeline.load.report import LoadReport
+from pipeline.load.retry import is_role_propagation_error, retry_while_role_propagates
 from pipeline.naming import SOURCE_TABLES
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SnowflakeWarehouse
 from pipeline.warehouse_snowflake import connect, first_line, snowflake_warehouse
 
 Progress = Callable[[str, int, int], None]
@@ -142,7 +144,8 @@ def copy_partitions(
             if table.upper() not in existing:
                 run(sql.create_raw_table(table, TABLE_SCHEMAS[table], warehouse.database))
             for key in files.get(table, []):
-                outcome = _copy_file(run, warehouse.database, warehouse.stage, warehouse.parquet_format, table, key)
+                on_retry = _announce_wait(progress, table, done, len(tables))
+                outcome = _copy_file_when_role_ready(run, warehouse, table, key, on_retry)
                 _record_rejections(run, warehouse.database, outcome, extract_date)
                 result.files.append(outcome)
             result.table_rows[table] = run(sql.count_rows(table, warehouse.database))[0][0]
@@ -181,6 +184,25 @@ class _Runner:
         return self.cursor.fetchall()
 
 
+def _announce_wait(progress: Progress | None, table: str, done: int, total: int) -> Callable[[int, float], None]:
+    def announce(attempt: int, delay: float) -> None:
+        if progress:
+            progress(f"load {table}: lake role not assumable yet (IAM), retry in {delay:.0f} s", done, total)
+
+    return announce
+
+
+def _copy_file_when_role_ready(
+    run: _Runner, warehouse: SnowflakeWarehouse, table: str, key: str, on_retry: Callable[[int, float], None]
+) -> FileLoad:
+    """COPY one file, waiting out IAM propagation of the lake role right after `pulumi up`."""
+    return retry_while_role_propagates(
+        lambda: _copy_file(run, warehouse.database, warehouse.stage, warehouse.parquet_format, table, key),
+        f"COPY INTO RAW.{table.upper()} from {key}",
+        on_retry=on_retry,
+    )
+
+
 def _copy_file(run: _Runner, database: str, stage: str, file_format: str, table: str, key: str) -> FileLoad:
     """COPY one file and stamp its rows in one transaction; a file refused as a whole is reported, not raised."""
     from snowflake.connector.errors import ProgrammingError
@@ -198,6 +220,8 @@ def _copy_file(run: _Runner, database: str, stage: str, file_format: str, table:
         run("COMMIT")
     except ProgrammingError as exc:
         run("ROLLBACK")
+        if is_role_propagation_error(exc):
+            raise  # retried by the caller: nothing of this file was kept
         if exc.errno not in _DATA_ERRORS:
             raise ShopstreamError(f"COPY INTO RAW.{table.upper()} from {key} failed: {first_line(exc)}") from None
         error = RejectedRow(table, key, None, None, first_line(exc))

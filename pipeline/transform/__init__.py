@@ -25,6 +25,7 @@ from pipeline.warehouse_snowflake import (
     ENV_PASSWORD,
     ENV_PRIVATE_KEY_PATH,
     ENV_USER,
+    MISSING_CREDENTIALS,
     snowflake_warehouse,
 )
 
@@ -85,7 +86,7 @@ def build(
     """Run `dbt build` (models, data tests, unit tests) for the stack and report every node.
 
     `select` and `exclude` are dbt selectors (`mart_sales_overview+`, `resource_type:unit_test`). `as_of_date`
-    (YYYY-MM-DD) fixes the analysis day, which otherwise is the latest order date in the data. Raises
+    (YYYY-MM-DD) fixes the analysis day, which otherwise is the last day with activity in the data. Raises
     TransformError, carrying the report, when a model or a test fails.
     """
     args = ["build"]
@@ -198,10 +199,7 @@ def _check_warehouse(settings: Settings) -> None:
     if not os.environ.get(ENV_USER) or not (
         os.environ.get(ENV_PASSWORD) or os.environ.get(ENV_PRIVATE_KEY_PATH) or os.environ.get(ENV_AUTHENTICATOR)
     ):
-        raise ConfigError(
-            f"Snowflake credentials missing: set {ENV_USER} and {ENV_PASSWORD} (or {ENV_PRIVATE_KEY_PATH}) "
-            "in the environment"
-        )
+        raise ConfigError(MISSING_CREDENTIALS)
 
 
 def _validate_as_of_date(value: str) -> str:

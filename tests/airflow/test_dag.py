@@ -29,6 +29,17 @@ def _models(manifest: Path) -> set[str]:
     return {node["name"] for node in nodes if node["resource_type"] == "model"}
 
 
+def _models_with_own_tests(manifest: Path) -> set[str]:
+    """Models that are the only model some test depends on (Cosmos runs those tests in the model's test task)."""
+    nodes = json.loads(manifest.read_text())["nodes"]
+    tested = set()
+    for node in nodes.values():
+        parents = [nodes[p]["name"] for p in node["depends_on"]["nodes"] if p.startswith("model.")]
+        if node["resource_type"] == "test" and len(parents) == 1:
+            tested.add(parents[0])
+    return tested
+
+
 def test_schedule_retries_and_timeout(dag) -> None:
     assert dag.schedule == "0 2 * * *"
     assert dag.catchup is False
@@ -53,23 +64,31 @@ def test_one_extract_and_one_load_per_source_table(dag) -> None:
 
 
 def test_every_dbt_model_is_a_run_and_a_test_task_after_the_loads(dag, dbt_manifest: Path) -> None:
-    models = _models(dbt_manifest)
-    assert models, "the manifest has no models"
+    models, tested = _models(dbt_manifest), _models_with_own_tests(dbt_manifest)
+    assert models and tested, "the manifest has no models or no tests"
     for model in models:
-        run, test = dag.get_task(f"dbt.{model}.run"), dag.get_task(f"dbt.{model}.test")
-        assert run.task_id in test.upstream_task_ids
+        if model in tested:  # a run task, then a test task that gates the model's children
+            run, test = dag.get_task(f"dbt.{model}.run"), dag.get_task(f"dbt.{model}.test")
+            assert run.task_id in test.upstream_task_ids
+        else:  # Cosmos renders a model without tests of its own as one run task
+            run = dag.get_task(f"dbt.{model}_run")
         assert run.pool == orchestrate.WAREHOUSE_POOL
-    # Staging models read RAW: each waits for every load; marts come after the core models they select from.
-    assert {f"load_{t}" for t in SOURCE_TABLES} <= dag.get_task("dbt.stg_orders.run").upstream_task_ids
-    assert "dbt.fct_order_items.test" in dag.get_task("dbt.mart_daily_orders.run").upstream_task_ids
+    # RAW is read first by stg_load_snapshots (the latest snapshot of each table): it waits for every load, and the
+    # staging views wait for its tests (rejected rows stop the run); marts come after the core models they select from.
+    assert {f"load_{t}" for t in SOURCE_TABLES} <= dag.get_task("dbt.stg_load_snapshots.run").upstream_task_ids
+    assert "dbt.stg_load_snapshots.test" in dag.get_task("dbt.stg_orders.run").upstream_task_ids
+    assert "dbt.fct_order_items_run" in dag.get_task("dbt.mart_daily_orders.run").upstream_task_ids
+    assert "dbt.fct_orders.test" in dag.get_task("dbt.dim_customers_run").upstream_task_ids
 
 
 def test_docs_and_summary_come_last(dag) -> None:
     docs = dag.get_task("dbt_docs")
     assert docs.downstream_task_ids == {"summary"}
     assert dag.get_task("summary").downstream_task_ids == set()
-    # Docs wait for every leaf of the dbt group.
-    dbt_leaves = {
-        t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and not t.downstream_task_ids - {"dbt_docs"}
-    }
+    # Docs and churn predictions wait for every leaf of the dbt group.
+    after = {"dbt_docs", "churn_predictions"}
+    dbt_leaves = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.") and not t.downstream_task_ids - after}
     assert dbt_leaves == docs.upstream_task_ids
+    predictions = dag.get_task("churn_predictions")
+    assert predictions.upstream_task_ids == dbt_leaves and predictions.downstream_task_ids == set()
+    assert predictions.pool == orchestrate.WAREHOUSE_POOL

@@ -98,7 +98,7 @@ def test_a_roster_without_student_id_or_students_is_refused():
 
 # -- plan -------------------------------------------------------------------------------------------------------
 def test_plan_json_lists_every_student_with_names_variant_and_config(a_class: Class):
-    result = a_class.run("plan", "--roster", str(a_class.roster), "--cohort", "fall26", "--json", "--org", "myschool")
+    result = a_class.run("plan", "--roster", str(a_class.roster), "--cohort", "fall26", "--json")
 
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
@@ -113,20 +113,20 @@ def test_plan_json_lists_every_student_with_names_variant_and_config(a_class: Cl
     ]
     alice = plan["students"][0]
     assert set(alice) >= {"student_id", "stack", "names", "config", "variant_seed"}
-    names = StackNames("fall26-alice", org="myschool")
-    assert alice["names"]["bucket"] == "myschool-fall26-alice-lake" == names.bucket
+    names = StackNames("fall26-alice", cohort="fall26")
+    assert alice["names"]["bucket_prefix"] == "shopstream-fall26-fall26-alice-lake" == names.bucket_prefix
     assert alice["names"]["database"] == names.database and alice["names"]["warehouses.bi"] == names.warehouses["bi"]
     assert alice["variant_seed"] == variant_seed("fall26-alice", salt)
     assert alice["config"]["shopstream:variantSeed"] == str(alice["variant_seed"])
     assert alice["config"]["shopstream:ownerEmail"] == "[secret]"
-    assert alice["config"]["shopstream:org"] == "myschool"
+    assert alice["config"]["shopstream:cohort"] == "fall26"
     assert alice["config"]["shopstream:graderRole"] == "SHOPSTREAM_FALL26_GRADER"
     assert len({s["variant_seed"] for s in plan["students"]}) == 5  # one variant per student
     # No secret, salt or personal data in what plan prints.
     for leak in (salt, "alice@example.edu", "Alice Liddell"):
         assert leak not in result.stdout
     # plan is stable: the same salt, the same seeds.
-    again = a_class.run("plan", "--roster", str(a_class.roster), "--cohort", "fall26", "--json", "--org", "myschool")
+    again = a_class.run("plan", "--roster", str(a_class.roster), "--cohort", "fall26", "--json")
     assert json.loads(again.stdout) == plan
     assert a_class.backend.calls == []  # plan never touches Pulumi
 

@@ -124,3 +124,21 @@ def test_snowflake_on_a_local_stack_is_refused(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SHOPSTREAM_WAREHOUSE", "snowflake")
     with pytest.raises(ConfigError, match="has no Snowflake outputs"):
         resolve_settings("dev")
+
+
+def test_outputs_from_before_student_users_still_load_and_new_ones_are_kept() -> None:
+    """Keys added with key-pair student users are optional: an outputs file exported earlier still parses."""
+    old = cloud_outputs("alice")
+    for key in ("cohort", "snowflake_user", "snowflake_default_warehouse"):
+        old.pop(key, None)
+        assert not StackOutputs.model_fields[key].is_required()
+    assert settings_from_outputs("alice", old, "old outputs").warehouse.database == "SHOPSTREAM_ALICE"
+    new = StackOutputs.model_validate(
+        old
+        | {"cohort": "fall2026", "snowflake_user": "SHOPSTREAM_FALL2026_ALICE_USER", "snowflake_default_warehouse": "W"}
+    )
+    assert (new.cohort, new.snowflake_user, new.snowflake_default_warehouse) == (
+        "fall2026",
+        "SHOPSTREAM_FALL2026_ALICE_USER",
+        "W",
+    )

@@ -172,6 +172,6 @@ def test_missing_credentials_are_one_line_config_error(monkeypatch: pytest.Monke
     with pytest.raises(ConfigError) as error, connect(settings):
         pass
     assert str(error.value) == (
-        "Snowflake credentials missing: set SNOWFLAKE_USER and SNOWFLAKE_PASSWORD "
-        "(or SNOWFLAKE_PRIVATE_KEY_PATH) in the environment"
+        "Snowflake credentials missing: set SNOWFLAKE_USER and SNOWFLAKE_PRIVATE_KEY_PATH (key-pair sign-in; "
+        "or SNOWFLAKE_PASSWORD where passwords are still allowed) in the environment"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -172,6 +173,50 @@ def test_customers_page_segments_and_top_customers(app, marts_stack):
     assert all(len(found) == 1 and "" not in found for found in by_risk.values())
     assert len({next(iter(found)) for found in by_risk.values()}) == len(by_risk)
     assert "background-color" in next(iter(by_risk.get("High", {"background-color"})))
+
+    # Without `shopstream predict`, the page says how to get the model's predictions.
+    assert any(f"shopstream predict --stack {marts_stack.stack}" in info.value for info in at.info)
+    assert "Model ROC AUC" not in metrics(at)
+
+
+def test_customers_page_shows_the_churn_model_next_to_the_rule(marts_stack, shopstream_home: Path, serve_stack):
+    from streamlit.testing.v1 import AppTest
+
+    from pipeline.predict.churn import predict
+    from pipeline.settings import local_settings
+
+    # A copy of the built stack, so the predictions marts never reach the warehouse other tests compare.
+    (shopstream_home / "predicted").mkdir()
+    shutil.copy(marts_stack.warehouse.path, shopstream_home / "predicted" / "shopstream_predicted.duckdb")
+    settings = local_settings("predicted")
+    report = predict(settings)
+    serve_stack("predicted")
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    at.switch_page("views/customers.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("shopstream predict" in info.value for info in at.info)
+
+    model = dict(warehouse(settings, "SELECT metric, model_value FROM MARTS.mart_churn_model_metrics"))
+    rule = dict(warehouse(settings, "SELECT metric, baseline_value FROM MARTS.mart_churn_model_metrics"))
+    cards = {metric.label: metric for metric in at.metric}
+    assert float(cards["Model ROC AUC"].value) == pytest.approx(model["roc_auc"], abs=5e-4)
+    assert float(cards["Model Brier score"].value) == pytest.approx(report.evaluation.model.brier, abs=5e-4)
+    assert cards["Model ROC AUC"].delta == f"{model['roc_auc'] - rule['roc_auc']:+.3f} vs rule"
+
+    table = at.dataframe[0].value
+    assert list(table.columns) == [
+        "Name", "Email", "Country", "Lifetime value", "Orders", "Segment", "Churn risk", "Churn probability",
+        "Churn drivers",
+    ]  # fmt: skip
+    expected = warehouse(
+        settings,
+        """SELECT l.email, l.churn_risk, p.churn_probability, p.top_features FROM MARTS.mart_customer_ltv l
+           JOIN MARTS.mart_churn_predictions p USING (customer_key)
+           ORDER BY l.lifetime_value DESC, l.customer_key LIMIT 100""",
+    )
+    assert table["Email"].tolist() == [email for email, *_ in expected]
+    assert table["Churn probability"].tolist() == pytest.approx([p for _, _, p, _ in expected])
+    assert table["Churn drivers"].tolist() == [drivers for *_, drivers in expected]
 
 
 def churn_styles(css: str, column: int) -> dict[int, str]:

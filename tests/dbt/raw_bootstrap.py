@@ -1,14 +1,17 @@
 """A small, deterministic RAW layer written straight into a DuckDB file, for dbt tests that need no source.
 
-The tables follow the RAW contract (source columns + `_source_file` + `_loaded_at`, JSON metadata as text), and
-some rows are loaded twice — a re-extracted snapshot where orders moved on — so staging's dedup is exercised.
+The tables follow the RAW contract (source columns + `_source_file` with its `dt=` partition + `_loaded_at`, JSON
+metadata as text). Three loads, each a full snapshot like `shopstream extract` writes: the first, a second where
+pending orders moved on and one user was deleted in the source, and then a back-filled partition of an OLDER date
+(loaded last) that must not win over the second.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -107,10 +110,15 @@ def generate(seed: int = 7) -> dict[str, list[dict]]:
             )
         )
     events = []
-    for session in range(1, 151):
+    # Tracking loses events: the last session purchases without a recorded checkout (the funnel must not count it
+    # as a purchase step reached in order).
+    for session in range(1, 152):
         user = rng.choice(users)
         start, device, steps = _at(rng), rng.choice(DEVICES), rng.randint(1, 4)
-        for step, kind in enumerate(["page_view", "add_to_cart", "checkout_start", "purchase"][:steps]):
+        kinds = ["page_view", "add_to_cart", "checkout_start", "purchase"][:steps]
+        if session == 151:
+            kinds = ["page_view", "purchase"]
+        for step, kind in enumerate(kinds):
             meta = {"session_id": f"s-{session}", "device": device}
             if kind == "page_view":
                 meta["page_url"] = "/products"
@@ -147,41 +155,58 @@ def generate(seed: int = 7) -> dict[str, list[dict]]:
     return dict(users=users, products=products, orders=orders, order_items=items, events=events, crm_contacts=contacts)
 
 
-Snapshot = tuple[dict[str, list[dict]], datetime]  # rows per table, when they were loaded
+DELETED_USER = 61  # in the first snapshot only: deleted in the source before the second extraction
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One load: rows per table, the extraction date of their lake partition, and when they were loaded."""
+
+    rows: dict[str, list[dict]]
+    extract_date: date
+    loaded_at: datetime
 
 
 def snapshots(seed: int = 7) -> tuple[list[Snapshot], dict[str, list[dict]]]:
-    """Two loads of the source (the second re-delivers orders that moved on) and the latest version of each row."""
+    """Three loads of the source and the rows staging must show (the latest extraction date's)."""
     first = generate(seed)
+    first["users"].append(
+        dict(first["users"][0], id=DELETED_USER, email=f"user{DELETED_USER}@example.com", first_name="Gone")
+    )
     latest = {table: [dict(row) for row in rows] for table, rows in first.items()}
-    # The second snapshot: pending orders got paid, so they are re-extracted with a new status.
-    reloaded_orders = []
+    latest["users"] = [row for row in latest["users"] if row["id"] != DELETED_USER]
+    # By the second extraction some pending orders got paid.
     for row in latest["orders"]:
         if row["status"] == "pending" and row["id"] % 2 == 0:
             row["status"] = "paid"
             row["updated_at"] = row["updated_at"] + timedelta(hours=1)
-            reloaded_orders.append(row)
-    second = {"orders": reloaded_orders, "users": latest["users"][:10]}
-    return [(first, datetime(2025, 3, 1, 6)), (second, datetime(2025, 3, 2, 6))], latest
+    # A back-fill of the day before the first extraction, loaded after everything else: older data, newer load.
+    backfill = {"orders": first["orders"], "users": first["users"]}
+    loads = [
+        Snapshot(first, date(2025, 3, 1), datetime(2025, 3, 1, 6)),
+        Snapshot(latest, date(2025, 3, 2), datetime(2025, 3, 2, 6)),
+        Snapshot(backfill, date(2025, 2, 28), datetime(2025, 3, 3, 6)),
+    ]
+    return loads, latest
 
 
-def source_file(table: str, loaded_at: datetime) -> str:
-    return f"raw/{table}/dt={loaded_at.date()}/part-0.parquet"
+def source_file(table: str, extract_date: date) -> str:
+    return f"raw/{table}/dt={extract_date}/part-0000.parquet"
 
 
 def write_raw(path: Path, seed: int = 7) -> dict[str, list[dict]]:
-    """Create RAW in the DuckDB file at `path` and load two snapshots; return the rows of the latest one."""
+    """Create RAW in the DuckDB file at `path` and load the snapshots; return the rows of the latest one."""
     loads, latest = snapshots(seed)
     con = duckdb.connect(str(path))
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS RAW")
         for table, ddl in RAW_DDL.items():
             con.execute(f"CREATE OR REPLACE TABLE RAW.{table} ({ddl}, _source_file VARCHAR, _loaded_at TIMESTAMP)")
-        for rows_by_table, loaded_at in loads:
-            for table, rows in rows_by_table.items():
+        for snapshot in loads:
+            for table, rows in snapshot.rows.items():
                 frame = pd.DataFrame(rows)
-                frame["_source_file"] = source_file(table, loaded_at)
-                frame["_loaded_at"] = loaded_at
+                frame["_source_file"] = source_file(table, snapshot.extract_date)
+                frame["_loaded_at"] = snapshot.loaded_at
                 con.register("frame", frame)
                 con.execute(f"INSERT INTO RAW.{table} BY NAME SELECT * FROM frame")
                 con.unregister("frame")

@@ -1,7 +1,8 @@
 """The dbt project and its runner on a hand-made RAW layer (real dbt, real DuckDB; no PostgreSQL needed).
 
-RAW holds two loads of a re-extracted snapshot, so staging's dedup is exercised. One test breaks an order total
-so a reconciliation test must fail, be named, and stop dbt from building on top of it.
+RAW holds three full snapshots (one deleting a user, the last loaded a back-filled older partition), so staging's
+choice of the latest snapshot is exercised. One test breaks an order total so a reconciliation test must fail, be
+named, and stop dbt from building on top of it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,7 +22,7 @@ from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.naming import StackNames
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
 from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, docs
-from tests.dbt.raw_bootstrap import write_raw
+from tests.dbt.raw_bootstrap import DELETED_USER, completed_revenue, write_raw
 
 
 def local_stack(home: Path, stack: str = "dbtproj") -> Settings:
@@ -66,7 +68,7 @@ def test_build_runs_every_model_test_and_unit_test(built):
     assert report.ok and report.target == "local"
     kinds = {kind: sum(1 for n in report.nodes if n.resource_type == kind) for kind in ("model", "test", "unit_test")}
     assert kinds["model"] == report.models_built == len(list((DBT_PROJECT_DIR / "models").rglob("*.sql")))
-    assert kinds["unit_test"] == 4
+    assert kinds["unit_test"] == 8
     assert report.tests_passed == kinds["test"] + kinds["unit_test"]
     assert report.tests_failed == report.tests_warned == report.skipped == 0
     assert report.node("rfm_scores_and_segments").status == "pass"
@@ -76,12 +78,46 @@ def test_build_runs_every_model_test_and_unit_test(built):
     assert {reported_total for _, _, reported_total in progress} == {total}
 
 
-def test_staging_keeps_the_latest_version_of_each_row(built):
+def test_staging_reflects_the_latest_snapshot_of_each_table(built):
+    """Deleted source rows leave staging, and the latest extraction date wins over the latest load."""
     settings, latest, _, _ = built
-    raw_rows, raw_ids = query(settings, "SELECT count(*), count(DISTINCT id) FROM RAW.orders")[0]
-    assert raw_rows > raw_ids  # the second load re-delivered some orders
+    snapshots = query(settings, "SELECT DISTINCT _source_file, _loaded_at FROM RAW.orders ORDER BY _loaded_at")
+    assert [path.split("/")[2] for path, _ in snapshots] == ["dt=2025-03-01", "dt=2025-03-02", "dt=2025-02-28"]
     staged = dict(query(settings, "SELECT order_id, order_status FROM STAGING.stg_orders"))
-    assert staged == {row["id"]: row["status"].upper() for row in latest["orders"]}
+    assert staged == {row["id"]: row["status"].upper() for row in latest["orders"]}  # not the back-filled statuses
+    users = {user_id for (user_id,) in query(settings, "SELECT user_id FROM STAGING.stg_users")}
+    assert DELETED_USER not in users and users == {row["id"] for row in latest["users"]}
+    assert query(settings, f"SELECT count(*) FROM CORE.dim_customers WHERE customer_key = {DELETED_USER}") == [(0,)]
+    # Staging views join RAW to a materialised list of the latest snapshot's files; they rank no history.
+    compiled = settings.home / "dbt" / "target" / "compiled" / "shopstream" / "models" / "staging"
+    assert not any("row_number" in path.read_text() for path in compiled.glob("stg_*.sql"))
+
+
+def test_a_rejected_row_in_the_latest_snapshot_fails_the_build(built):
+    """A row the loader rejected must not look deleted: RAW._LOAD_ERRORS (the Snowflake loader's record) for the
+    latest snapshot stops the build before staging; an error of an older snapshot does not."""
+    settings, _, _, _ = built
+    execute(
+        settings,
+        """CREATE TABLE RAW._LOAD_ERRORS (TABLE_NAME VARCHAR, FILE_NAME VARCHAR, ROW_NUMBER BIGINT,
+           COLUMN_NAME VARCHAR, ERROR VARCHAR, REJECTED_RECORD VARCHAR, EXTRACT_DATE VARCHAR, LOGGED_AT TIMESTAMP);
+           INSERT INTO RAW._LOAD_ERRORS VALUES ('ORDERS', 'raw/orders/dt=2025-03-01/part-0000.parquet', 7,
+           'TOTAL_AMOUNT', 'Numeric value is out of range', NULL, '2025-03-01', TIMESTAMP '2025-03-01 06:00:00')""",
+    )
+    try:
+        assert build(settings, select="stg_load_snapshots stg_orders").ok  # an older snapshot: nothing to hide
+        execute(
+            settings,
+            """INSERT INTO RAW._LOAD_ERRORS VALUES ('ORDERS', 'raw/orders/dt=2025-03-02/part-0000.parquet', 9,
+               'TOTAL_AMOUNT', 'Numeric value is out of range', NULL, '2025-03-02', TIMESTAMP '2025-03-02 06:00:00')""",
+        )
+        with pytest.raises(TransformError) as failure:
+            build(settings, select="stg_load_snapshots stg_orders")
+    finally:
+        execute(settings, "DROP TABLE RAW._LOAD_ERRORS")
+    report = failure.value.report
+    assert report.node("assert_latest_snapshots_have_no_rejected_rows").failures == 1
+    assert report.node("stg_orders").status == "skipped"
 
 
 def test_cleaning_rules(built):
@@ -109,6 +145,7 @@ def test_models_land_in_exact_schemas(built):
     rows = query(settings, "SELECT table_schema, table_name, table_type FROM information_schema.tables")
     placed = {name: (schema, kind) for schema, name, kind in rows}
     assert placed["stg_orders"] == ("STAGING", "VIEW")
+    assert placed["stg_load_snapshots"] == ("STAGING", "BASE TABLE")
     assert placed["dim_customers"] == ("CORE", "BASE TABLE")
     assert placed["mart_sales_overview"] == ("MARTS", "BASE TABLE")
     assert {schema for schema, _ in placed.values()} == {"RAW", "STAGING", "CORE", "MARTS"}
@@ -116,27 +153,51 @@ def test_models_land_in_exact_schemas(built):
 
 def test_calendar_spans_the_data_without_the_wall_clock(built):
     settings, latest, _, _ = built
-    first = min(
+    days = (
         [o["created_at"] for o in latest["orders"]]
         + [u["created_at"] for u in latest["users"]]
         + [e["event_ts"] for e in latest["events"]]
         + [c["created_at"] for c in latest["crm_contacts"]]
-    ).date()
-    last_order = max(o["created_at"] for o in latest["orders"]).date()
-    ((days, low, high, as_of),) = query(
+    )
+    ((count, low, high, as_of),) = query(
         settings,
         """SELECT count(*), min(date_key), max(date_key), (SELECT as_of_date FROM CORE.int_as_of_date)
            FROM CORE.dim_date""",
     )
-    assert (low, as_of) == (first, last_order)
-    assert high >= as_of and days == (high - low).days + 1
+    assert (low, high, as_of) == (min(days).date(), max(days).date(), max(days).date())
+    assert count == (high - low).days + 1
+    weeks = query(settings, "SELECT DISTINCT dayname(week_start) FROM CORE.dim_date")
+    assert weeks == [("Monday",)]
 
 
-def test_as_of_date_moves_every_today(built):
-    settings, _, _, _ = built
-    report = build(settings, select="int_as_of_date", as_of_date="2030-01-31")
-    assert [n.name for n in report.nodes if n.resource_type == "model"] == ["int_as_of_date"]
-    assert query(settings, "SELECT CAST(as_of_date AS VARCHAR) FROM CORE.int_as_of_date") == [("2030-01-31",)]
+def test_a_past_as_of_date_gives_the_marts_as_they_were(built):
+    """Every fact and dimension is bounded to as_of_date: no negative recency, no later customer, order or session,
+    and lifetime value is the revenue of the orders placed up to that day. The default build is restored after."""
+    settings, latest, _, _ = built
+    as_of = date(2024, 9, 30)
+    try:
+        assert build(settings, as_of_date=str(as_of), exclude="resource_type:unit_test").ok
+        ((customers, min_recency, first_orders, ltv),) = query(
+            settings,
+            """SELECT count(*), min(recency_days), max(first_order_date), sum(lifetime_value)
+               FROM MARTS.mart_customer_ltv""",
+        )
+        kept = {
+            table: [row for row in latest[table] if row[column].date() <= as_of]
+            for table, column in (("orders", "created_at"), ("users", "created_at"), ("events", "event_ts"))
+        }
+        buyers = {o["user_id"] for o in kept["orders"] if o["status"] in ("paid", "shipped", "delivered")}
+        assert min_recency >= 0 and first_orders <= as_of and customers == len(buyers)
+        assert ltv == completed_revenue({"orders": kept["orders"], "order_items": latest["order_items"]})
+        assert query(settings, "SELECT count(*) FROM CORE.dim_customers") == [(len(kept["users"]),)]
+        assert query(settings, "SELECT count(*), max(date_key) FROM CORE.fct_orders") == [
+            (len(kept["orders"]), max(o["created_at"] for o in kept["orders"]).date())
+        ]
+        assert query(settings, "SELECT max(date_key) FROM CORE.dim_date") == [(as_of,)]
+        sessions = {json.loads(e["metadata"])["session_id"] for e in kept["events"]}
+        assert query(settings, "SELECT count(*) FROM CORE.int_sessions") == [(len(sessions),)]
+    finally:
+        build(settings, exclude="resource_type:unit_test")
     with pytest.raises(ShopstreamError, match="YYYY-MM-DD"):
         build(settings, as_of_date="31/01/2030")
 

@@ -185,6 +185,32 @@ def test_some_page_views_are_anonymous(db: psycopg.Connection) -> None:
     assert set(anonymous) == {"page_view"}  # carts and purchases need a logged-in user
 
 
+# -- churn: who keeps buying ------------------------------------------------------------------------------------------
+BUYERS = """
+    SELECT o.user_id, u.plan_type, count(*) AS orders, count(*) FILTER (WHERE o.status = 'cancelled') AS cancelled,
+           max(o.created_at) >= '2025-10-02' AS still_buying
+    FROM orders o JOIN users u ON u.id = o.user_id GROUP BY 1, 2
+"""
+
+
+def still_buying_share(db: psycopg.Connection, where: str) -> float:
+    return value(db, f"SELECT avg(still_buying::int)::float FROM ({BUYERS}) b WHERE {where}")
+
+
+def test_customers_leave_and_paid_plans_stay_longer(db: psycopg.Connection) -> None:
+    # Buyers stop buying: many customers placed no order in the last quarter of the window.
+    assert still_buying_share(db, "true") < 0.7
+    paid, free = still_buying_share(db, "plan_type <> 'freemium'"), still_buying_share(db, "plan_type = 'freemium'")
+    assert paid > free + 0.05, (paid, free)
+
+
+def test_customers_with_cancelled_orders_leave_sooner(db: psycopg.Connection) -> None:
+    # Among repeat buyers (so a cancellation had a chance to happen), a cancellation is a sign of friction.
+    with_cancellation = still_buying_share(db, "orders >= 2 AND cancelled > 0")
+    without = still_buying_share(db, "orders >= 2 AND cancelled = 0")
+    assert with_cancellation < without - 0.1, (with_cancellation, without)
+
+
 # -- CRM ---------------------------------------------------------------------------------------------------------------
 def test_converted_contacts_became_users_when_the_user_signed_up(db: psycopg.Connection) -> None:
     converted = value(db, "SELECT count(*) FROM crm_contacts WHERE converted")

@@ -3,6 +3,11 @@
 Mocks stand in only for the Pulumi engine and the cloud providers, which cannot run here. They compute what the
 real providers would (ARNs, ids, the storage integration's IAM user and external id, the access key secret,
 random passwords), so the program's wiring between resources is exercised for real.
+
+The monitor also keeps each registration as the engine receives it: the resource options (provider,
+delete-before-replace, replace-with) and the inputs as a protobuf Struct. With `preview=True` the providers return
+nothing they compute, as on a first `pulumi preview`, so inputs built from ARNs or ids arrive as the engine's
+unknown sentinels, exactly what the policy pack is handed.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.rpc import _special_secret_sig as _SECRET_SIG
 from pulumi.runtime.rpc import _special_sig_key as _SIG_KEY
@@ -31,6 +37,17 @@ def _quoted(*identifiers: str) -> str:
 
 
 @dataclass(frozen=True)
+class Registration:
+    """What the engine learns about a resource beyond its inputs."""
+
+    provider_urn: str  # "" for a default provider
+    delete_before_replace: bool
+    replace_with: tuple[str, ...]
+    parent: str
+    raw_inputs: struct_pb2.Struct
+
+
+@dataclass(frozen=True)
 class Declared:
     """One resource the program declared: its type, logical name, URN, the inputs it sent and the state it got."""
 
@@ -40,12 +57,35 @@ class Declared:
     inputs: dict[str, Any]
     state: dict[str, Any]
     secret_inputs: frozenset[str] = frozenset()
+    registration: Registration | None = None
+
+
+class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+    """Pulumi's mock monitor, keeping each RegisterResource request's options and raw inputs by URN."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[str, Registration] = {}
+
+    def RegisterResource(self, request):
+        urn = self.make_urn(request.parent, request.type, request.name)
+        raw = struct_pb2.Struct()
+        raw.CopyFrom(request.object)
+        self.registrations[urn] = Registration(
+            provider_urn=request.provider.rsplit("::", 1)[0] if request.provider else "",
+            delete_before_replace=request.deleteBeforeReplace,
+            replace_with=tuple(request.replace_with),
+            parent=request.parent,
+            raw_inputs=raw,
+        )
+        return super().RegisterResource(request)
 
 
 class ProviderMocks(Mocks):
-    def __init__(self) -> None:
+    def __init__(self, preview: bool = False) -> None:
         self.declared: list[Declared] = []
         self.calls: list[str] = []
+        self.preview = preview
 
     def call(self, args: MockCallArgs):
         self.calls.append(args.token)
@@ -70,6 +110,9 @@ class ProviderMocks(Mocks):
     def new_resource(self, args: MockResourceArgs):
         inputs = {key: _reveal(value) for key, value in args.inputs.items()}
         secret_inputs = frozenset(key for key, value in args.inputs.items() if _is_secret(value))
+        if self.preview:  # a first preview: nothing exists yet, ids and computed properties are unknown
+            self.declared.append(Declared(args.typ, args.name, "", inputs, inputs, secret_inputs))
+            return "", inputs
         computed = self._computed(args.typ, args.name, inputs)
         state = {**inputs, **computed}
         resource_id = state.pop("__id", None) or f"{args.name}-id"
@@ -82,6 +125,8 @@ class ProviderMocks(Mocks):
         if typ == "aws:s3/bucket:Bucket":
             bucket = inputs["bucket"]
             return {"__id": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": AWS_REGION}
+        if typ.startswith("pulumi:providers:"):
+            return {"__id": f"{name}-provider-id"}
         if typ == "aws:iam/user:User":
             return {"__id": inputs["name"], "arn": f"arn:aws:iam::{AWS_ACCOUNT_ID}:user/{inputs['name']}"}
         if typ == "aws:iam/role:Role":
@@ -157,19 +202,30 @@ class ProgramRun:
     def named(self, name: str) -> Declared:
         return next(resource for resource in self.declared if resource.name == name)
 
+    def by_urn(self, urn: str) -> Declared:
+        return next(resource for resource in self.declared if resource.urn == urn)
 
-def run_program(stack: str, config: dict[str, str], program: Callable[[], dict] | None = None) -> ProgramRun:
-    """Declare `stack` with `config` (full keys, e.g. `shopstream:org`) and wait until every resource is registered.
+    def provider_of(self, resource: Declared) -> Declared | None:
+        """The explicit provider a resource was registered with (None: the default provider)."""
+        assert resource.registration is not None
+        urn = resource.registration.provider_urn
+        return self.by_urn(urn) if urn else None
+
+
+def run_program(
+    stack: str, config: dict[str, str], preview: bool = False, program: Callable[[], dict] | None = None
+) -> ProgramRun:
+    """Declare `stack` with `config` (full keys, e.g. `shopstream:cohort`) and wait until every resource is
+    registered; `preview=True` declares it as a first `pulumi preview` sees it.
 
     `program` declares the resources and returns the outputs (default: a student stack, `infra.stack.build`).
     """
     from infra.stack import build  # imported late: the program reads config and mocks when it runs
 
     program = program or build
-
-    mocks = ProviderMocks()
-    monitor = pulumi.runtime.mocks.MockMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="shopstream", stack=stack, preview=False, monitor=monitor)
+    mocks = ProviderMocks(preview)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="shopstream", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config)
     resolved: dict[str, Any] = {}
     secret: set[str] = set()
@@ -186,12 +242,15 @@ def run_program(stack: str, config: dict[str, str], program: Callable[[], dict] 
         return pulumi.Output.from_input(resolve(program()))
 
     declare()
-    declared = [
-        Declared(d.type, d.name, _urn_of(monitor, d), d.inputs, d.state, d.secret_inputs) for d in mocks.declared
-    ]
+    declared = []
+    for d in mocks.declared:
+        urn = _urn_of(monitor, d)
+        declared.append(
+            Declared(d.type, d.name, urn, d.inputs, d.state, d.secret_inputs, monitor.registrations.get(urn))
+        )
     return ProgramRun(stack, declared, resolved, secret, mocks.calls)
 
 
-def _urn_of(monitor: pulumi.runtime.mocks.MockMonitor, declared: Declared) -> str:
+def _urn_of(monitor: RecordingMonitor, declared: Declared) -> str:
     suffix = f"{declared.type}::{declared.name}"
-    return next(urn for urn in monitor.resources if urn.endswith(suffix))
+    return next(urn for urn in monitor.registrations if urn.endswith(suffix))

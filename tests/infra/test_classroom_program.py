@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import pytest
 
 from infra.course import build_course
-from infra.policies.guardrails import RULES, Resource
 from pipeline.classroom.keys import public_key_of
 from pipeline.classroom.plan import STUDENT_PUBLIC_KEY, ClassPlan, ClassSettings, ConfigEntry, plan_class
 from pipeline.classroom.roster import parse_roster
 from pipeline.naming import CohortNames
 from tests.infra.conftest import SNOWFLAKE_ACCOUNT
+from tests.infra.policy_engine import analyze_each, analyze_stack
 from tests.infra.program import ProgramRun, run_program
 
 COHORTS = ("fall26", "spring27")
@@ -101,8 +101,9 @@ def test_each_student_stack_gets_the_names_and_outputs_its_plan_promised(cohorts
         for plan in cohort.plan.students:
             run = cohort.students[plan.stack]
             declared = physical_names(run)
+            # The bucket's suffix hashes the AWS account, known only at `up`: the plan promises its prefix.
+            assert run.outputs["lake_bucket"].startswith(plan.names["bucket_prefix"] + "-")
             for key in (
-                "bucket",
                 "iam_user",
                 "iam_role",
                 "database",
@@ -167,7 +168,9 @@ def test_the_course_stack_holds_the_grader_identity_and_the_budget(cohorts: dict
     assert memberships == {(names.grader_user, None), (None, "SYSADMIN")}
     warehouse = course.one("snowflake:index/warehouse:Warehouse").inputs
     monitor = course.one("snowflake:index/resourceMonitor:ResourceMonitor").inputs
-    assert warehouse["warehouseSize"] == "XSMALL" and warehouse["resourceMonitor"] == monitor["name"]
+    assignment = course.one("snowflake:index/execute:Execute").inputs["execute"]
+    assert warehouse["warehouseSize"] == "XSMALL"
+    assert assignment == f'ALTER WAREHOUSE "{warehouse["name"]}" SET RESOURCE_MONITOR = "{monitor["name"]}"'
     assert monitor["creditQuota"] == 10
     budget = course.one("aws:budgets/budget:Budget")
     assert budget.inputs["name"] == names.budget and budget.inputs["limitAmount"] == "100"
@@ -176,8 +179,8 @@ def test_the_course_stack_holds_the_grader_identity_and_the_budget(cohorts: dict
 
 
 def test_guardrails_pass_on_the_course_stack_and_a_student_stack_with_grader_access(cohorts: dict[str, CohortRun]):
+    """The policy pack as the engine runs it: before each step and on the whole stack after `up`."""
     cohort = cohorts["spring27"]
     for run in (cohort.course, next(iter(cohort.students.values()))):
-        resources = [Resource(d.type, d.name, d.state) for d in run.declared]
-        for rule, check in RULES.items():
-            assert check(resources) == [], (run.stack, rule)
+        assert analyze_each(run) == [], run.stack
+        assert analyze_stack(run) == [], run.stack

@@ -5,17 +5,22 @@ secrets), so these tests check the resources' properties and the wiring between 
 """
 
 import json
+import re
+from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import SecretStr
 
-from infra.stream import pipe_name
 from pipeline.errors import ConfigError
 from pipeline.naming import LAKE_PREFIXES, WAREHOUSE_SCHEMAS, StackNames
 from pipeline.settings import SECRET_OUTPUTS, StackOutputs, settings_from_outputs
 from pipeline.stream.tables import STREAM_TABLES
+from tests.infra.conftest import COHORT, STUDENT_PUBLIC_KEY, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, run_program
 
+ALICE = StackNames("alice", COHORT, AWS_ACCOUNT_ID)
+BOB = StackNames("bob", COHORT, AWS_ACCOUNT_ID)
 BUCKET = "aws:s3/bucket:Bucket"
 ROLE = "aws:iam/role:Role"
 INTEGRATION = "snowflake:index/storageIntegrationAws:StorageIntegrationAws"
@@ -34,9 +39,18 @@ def as_list(value) -> list:
 # -- lake -------------------------------------------------------------------------------------------------------
 def test_lake_bucket_is_named_per_stack_tagged_and_emptied_on_destroy(alice: ProgramRun):
     bucket = alice.one(BUCKET)
-    assert bucket.inputs["bucket"] == StackNames("alice").bucket
+    assert bucket.inputs["bucket"] == ALICE.bucket
     assert bucket.inputs["forceDestroy"] is True
-    assert bucket.inputs["tags"] == {"project": "shopstream", "stack": "alice", "owner": "alice@example.edu"}
+    provider = alice.provider_of(bucket)
+    assert provider is not None and provider.type == "pulumi:providers:aws"
+    tags = json.loads(provider.inputs["defaultTags"])["tags"]
+    assert tags == {"project": "shopstream", "cohort": COHORT, "stack": "fall2026-alice", "owner": "alice"}
+
+
+def test_every_aws_resource_and_lookup_goes_through_the_tagging_provider(alice: ProgramRun):
+    aws_resources = [d for d in alice.declared if d.type.startswith("aws:")]
+    assert {alice.provider_of(d).name for d in aws_resources} == {"aws"}
+    assert alice.named("aws").inputs["region"] == "eu-west-1"
 
 
 def test_lake_bucket_is_encrypted_private_and_tls_only(alice: ProgramRun):
@@ -58,13 +72,13 @@ def test_lake_prefixes_exist_as_empty_markers(alice: ProgramRun):
     markers = alice.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
     assert {m.inputs["key"] for m in markers} == {f"{prefix}/" for prefix in LAKE_PREFIXES.values()}
     assert {"raw/postgres/orders/", "raw/events/", "raw/crm/"} <= {m.inputs["key"] for m in markers}
-    assert all(m.inputs["bucket"] == "shopstream-alice-lake" and m.inputs["content"] == "" for m in markers)
+    assert all(m.inputs["bucket"] == ALICE.bucket and m.inputs["content"] == "" for m in markers)
 
 
 # -- pipeline identity ------------------------------------------------------------------------------------------
 def test_pipeline_user_may_only_use_its_own_bucket(alice: ProgramRun):
     user = alice.one("aws:iam/user:User")
-    assert user.inputs["name"] == StackNames("alice").iam_user
+    assert user.inputs["name"] == ALICE.iam_user
     policy = alice.one("aws:iam/userPolicy:UserPolicy")
     assert policy.inputs["user"] == user.inputs["name"]
     bucket_arn = alice.one(BUCKET).state["arn"]
@@ -83,7 +97,7 @@ def test_pipeline_user_may_only_use_its_own_bucket(alice: ProgramRun):
 
 def test_access_key_belongs_to_pipeline_user_and_its_secret_is_a_secret_output(alice: ProgramRun):
     key = alice.one("aws:iam/accessKey:AccessKey")
-    assert key.inputs["user"] == StackNames("alice").iam_user
+    assert key.inputs["user"] == ALICE.iam_user
     assert alice.outputs["pipeline_secret_access_key"] == key.state["secret"]
     assert alice.outputs["pipeline_access_key_id"].startswith("AKIA")
     assert "pipeline_secret_access_key" in alice.secret_outputs
@@ -91,7 +105,7 @@ def test_access_key_belongs_to_pipeline_user_and_its_secret_is_a_secret_output(a
 
 # -- warehouse --------------------------------------------------------------------------------------------------
 def test_database_and_schemas_per_stack(alice: ProgramRun):
-    names = StackNames("alice")
+    names = ALICE
     database = alice.one("snowflake:index/database:Database")
     assert database.inputs["name"] == names.database
     schemas = alice.of_type("snowflake:index/schema:Schema")
@@ -100,7 +114,7 @@ def test_database_and_schemas_per_stack(alice: ProgramRun):
 
 
 def test_warehouses_are_small_suspending_and_guarded_by_the_resource_monitor(alice: ProgramRun, bob: ProgramRun):
-    names = StackNames("alice")
+    names = ALICE
     monitor = alice.one("snowflake:index/resourceMonitor:ResourceMonitor")
     assert monitor.inputs["name"] == names.resource_monitor
     assert monitor.inputs["creditQuota"] == 5  # default: small
@@ -114,15 +128,24 @@ def test_warehouses_are_small_suspending_and_guarded_by_the_resource_monitor(ali
         assert warehouse["autoSuspend"] == 60
         assert warehouse["autoResume"] == "true"
         assert warehouse["initiallySuspended"] is True
-        assert warehouse["resourceMonitor"] == names.resource_monitor
+        assert 0 < warehouse["statementTimeoutInSeconds"] <= 3600
+    # Only ACCOUNTADMIN may assign a resource monitor: it does so after SYSADMIN created the warehouse.
+    executes = alice.of_type("snowflake:index/execute:Execute")
+    assignments = {d.inputs["execute"]: d for d in executes if d.inputs["execute"].startswith("ALTER WAREHOUSE")}
+    assert set(assignments) == {
+        f'ALTER WAREHOUSE "{w}" SET RESOURCE_MONITOR = "{names.resource_monitor}"' for w in names.warehouses.values()
+    }
+    for assignment in assignments.values():
+        assert alice.provider_of(assignment).inputs["role"] == "ACCOUNTADMIN"
+        assert assignment.inputs["revert"].endswith("UNSET RESOURCE_MONITOR")
 
 
 def test_student_role_is_granted_only_its_own_database_schemas_and_warehouses(alice: ProgramRun):
-    names = StackNames("alice")
+    names = ALICE
     role = alice.one("snowflake:index/accountRole:AccountRole")
     assert role.inputs["name"] == names.role
     grants = alice.of_type(GRANT)
-    assert {g.inputs["accountRoleName"] for g in grants} == {names.role}
+    grants = [g for g in grants if g.inputs["accountRoleName"] == names.role]
     on_objects = {
         (g.inputs["onAccountObject"]["objectType"], g.inputs["onAccountObject"]["objectName"]): g.inputs["privileges"]
         for g in grants
@@ -136,7 +159,7 @@ def test_student_role_is_granted_only_its_own_database_schemas_and_warehouses(al
     on_schema_objects = {g.inputs["onSchemaObject"]["objectName"] for g in grants if "onSchemaObject" in g.inputs}
     assert all(name.startswith(f'"{names.database}"."RAW".') for name in on_schema_objects)
     users = {g.inputs.get("userName") for g in alice.of_type("snowflake:index/grantAccountRole:GrantAccountRole")}
-    assert "ALICE" in users
+    assert {names.student_user, "ALICE_SSO"} <= users
 
 
 def test_destroy_needs_no_manual_step(alice: ProgramRun):
@@ -150,9 +173,9 @@ def test_destroy_needs_no_manual_step(alice: ProgramRun):
 def test_integration_role_arn_is_the_created_role(alice: ProgramRun):
     integration = alice.one(INTEGRATION)
     role = alice.one(ROLE)
-    assert role.inputs["name"] == StackNames("alice").iam_role
+    assert role.inputs["name"] == ALICE.iam_role
     assert integration.inputs["storageAwsRoleArn"] == role.state["arn"]
-    assert role.state["arn"] == f"arn:aws:iam::{AWS_ACCOUNT_ID}:role/{StackNames('alice').iam_role}"
+    assert role.state["arn"] == f"arn:aws:iam::{AWS_ACCOUNT_ID}:role/{ALICE.iam_role}"
     assert "aws:index/getCallerIdentity:getCallerIdentity" in alice.calls
 
 
@@ -167,11 +190,11 @@ def test_role_trusts_the_integrations_iam_user_and_external_id(alice: ProgramRun
 def test_integration_and_role_reach_only_the_raw_zone_of_this_bucket(alice: ProgramRun):
     bucket = alice.one(BUCKET).state
     integration = alice.one(INTEGRATION).inputs
-    assert integration["name"] == StackNames("alice").storage_integration
+    assert integration["name"] == ALICE.storage_integration
     assert integration["storageProvider"] == "S3" and integration["enabled"] is True
     assert integration["storageAllowedLocations"] == [f"s3://{bucket['bucket']}/raw/"]
     read = alice.one("aws:iam/rolePolicy:RolePolicy")
-    assert read.inputs["role"] == StackNames("alice").iam_role
+    assert read.inputs["role"] == ALICE.iam_role
     actions = {a for s in statements(read.inputs["policy"]) for a in as_list(s["Action"])}
     assert actions <= {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"}
     resources = {r for s in statements(read.inputs["policy"]) for r in as_list(s["Resource"])}
@@ -179,10 +202,10 @@ def test_integration_and_role_reach_only_the_raw_zone_of_this_bucket(alice: Prog
 
 
 def test_external_stage_and_file_formats_live_in_raw(alice: ProgramRun):
-    names = StackNames("alice")
+    names = ALICE
     stage = alice.one("snowflake:index/stageExternalS3:StageExternalS3").inputs
     assert f"{stage['database']}.{stage['schema']}.{stage['name']}" == names.stage
-    assert stage["url"] == "s3://shopstream-alice-lake/raw/"
+    assert stage["url"] == f"s3://{names.bucket}/raw/"
     assert stage["storageIntegration"] == names.storage_integration
     parquet = alice.one("snowflake:index/fileFormatParquet:FileFormatParquet").inputs
     csv = alice.one("snowflake:index/fileFormatCsv:FileFormatCsv").inputs
@@ -192,7 +215,7 @@ def test_external_stage_and_file_formats_live_in_raw(alice: ProgramRun):
 
 # -- optional source ---------------------------------------------------------------------------------------------
 def test_postgres_source_has_owner_and_read_only_extractor_with_random_passwords(alice: ProgramRun):
-    names = StackNames("alice")
+    names = ALICE
     roles = {r.inputs["name"]: r for r in alice.of_type("postgresql:index/role:Role")}
     assert set(roles) == {names.postgres_owner_role, names.postgres_extractor_role}
     passwords = {p.state["result"] for p in alice.of_type("random:index/randomPassword:RandomPassword")}
@@ -233,21 +256,18 @@ def physical_names(run: ProgramRun) -> set[str]:
 def test_two_stacks_never_share_a_name(alice: ProgramRun, bob: ProgramRun):
     # Schema names repeat by design (RAW in each database); every other physical name is the stack's own.
     shared = physical_names(alice) & physical_names(bob)
-    pipes = {pipe_name(table) for table in STREAM_TABLES}  # schema objects, like the stage
-    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"} | pipes
+    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"}
     assert alice.outputs["snowflake_database"] != bob.outputs["snowflake_database"]
     assert alice.outputs["lake_bucket"] != bob.outputs["lake_bucket"]
 
 
-def test_org_prefixes_the_bucket_and_bad_config_is_refused():
-    account = {"snowflake:organizationName": "SCHOOL", "snowflake:accountName": "DATA101"}
-    carol = run_program("carol", {**account, "shopstream:org": "acme-univ"})
-    assert carol.outputs["lake_bucket"] == "acme-univ-carol-lake"
-    assert carol.one(INTEGRATION).inputs["storageAllowedLocations"] == ["s3://acme-univ-carol-lake/raw/"]
-    with pytest.raises(ConfigError, match="shopstream:org"):
-        run_program("carol", {**account, "shopstream:org": "Acme_Univ"})
-    with pytest.raises(ConfigError, match="snowflake:organizationName"):
-        run_program("carol", {})
+def test_cohort_qualifies_the_bucket_which_is_globally_unique(alice: ProgramRun, alice_next_term: ProgramRun):
+    bucket = alice.outputs["lake_bucket"]
+    assert bucket.startswith("shopstream-fall2026-alice-lake-") and len(bucket) <= 63
+    assert alice_next_term.outputs["lake_bucket"].startswith("shopstream-spring2027-alice-lake-")
+    # The suffix hashes the AWS account id: the same cohort and student elsewhere get another bucket.
+    assert StackNames("alice", COHORT, "210987654321").bucket != bucket
+    assert alice.one(INTEGRATION).inputs["storageAllowedLocations"] == [f"s3://{bucket}/raw/"]
 
 
 def test_children_are_parented_and_prefixed_by_their_component(alice: ProgramRun):
@@ -258,9 +278,13 @@ def test_children_are_parented_and_prefixed_by_their_component(alice: ProgramRun
         "LakeIntegration": "lake-integration",
         "StreamIngest": "stream",
         "Source": "source",
+        "CostBudget": "cost",
+        "GraderAccess": "grader-access",
     }
+    providers = {d.name for d in alice.declared if d.type.startswith("pulumi:providers:")}
+    assert providers == {"aws", *(f"snowflake-{r}" for r in ("accountadmin", "sysadmin", "useradmin", "securityadmin"))}
     for resource in alice.declared:
-        if resource.type.startswith("shopstream:infra:"):
+        if resource.type.startswith(("shopstream:infra:", "pulumi:providers:")):
             continue
         parent_type = resource.urn.split("::")[2].split("$")[0]
         assert parent_type.startswith("shopstream:infra:"), resource.urn
@@ -278,10 +302,13 @@ def test_no_secret_appears_in_plain_outputs(alice: ProgramRun):
 
 def test_outputs_follow_the_contract_and_load_into_cloud_settings(alice: ProgramRun, tmp_path, monkeypatch):
     monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path))
-    assert set(StackOutputs.model_fields) <= set(alice.outputs)
+    required = {key for key, field in StackOutputs.model_fields.items() if field.is_required()}
+    assert required | {"postgres_dsn", "cohort", "snowflake_user", "snowflake_default_warehouse"} <= set(alice.outputs)
     assert set(alice.outputs) - set(StackOutputs.model_fields) == {"postgres_extractor_dsn"}
+    assert alice.outputs["grader_role"] == "FALL2026_GRADER"
+    assert (alice.outputs["snowflake_user"], alice.outputs["cohort"]) == (ALICE.student_user, COHORT)
     settings = settings_from_outputs("alice", alice.outputs, "mocked pulumi up")
-    names = StackNames("alice")
+    names = ALICE
     assert settings.lake.uri == names.lake_uri and settings.lake.is_s3
     assert settings.lake.region == "eu-west-1"
     assert isinstance(settings.lake.secret_access_key, SecretStr)
@@ -299,7 +326,177 @@ def test_outputs_follow_the_contract_and_load_into_cloud_settings(alice: Program
 
 def test_stack_without_source_loads_with_embedded_postgres_settings(bob: ProgramRun, tmp_path, monkeypatch):
     monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path))
-    assert set(bob.outputs) == set(StackOutputs.model_fields) - {"postgres_dsn"}
+    required = {key for key, field in StackOutputs.model_fields.items() if field.is_required()}
+    assert required <= set(bob.outputs) <= set(StackOutputs.model_fields) - {"postgres_dsn", "grader_role"}
     settings = settings_from_outputs("bob", bob.outputs, "mocked pulumi up")
     assert settings.source.embedded
-    assert settings.warehouse.database == StackNames("bob").database
+    assert settings.warehouse.database == BOB.database
+
+
+def test_two_cohorts_with_the_same_student_share_no_physical_name(alice: ProgramRun, alice_next_term: ProgramRun):
+    """Every physical name in AWS, Snowflake and PostgreSQL carries the cohort (schemas live inside a database)."""
+    shared = physical_names(alice) & physical_names(alice_next_term)
+    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"}
+    for key in ("lake_bucket", "snowflake_database", "snowflake_role", "snowflake_user"):
+        assert alice.outputs[key] != alice_next_term.outputs[key]
+    assert alice.outputs["postgres_dsn"] != alice_next_term.outputs["postgres_dsn"]
+
+
+# -- identities and least privilege ----------------------------------------------------------------------------
+def test_student_user_signs_in_with_a_key_pair_and_lands_in_its_stack(alice: ProgramRun):
+    user = alice.one("snowflake:index/user:User")
+    assert user.inputs["name"] == ALICE.student_user
+    assert "password" not in user.inputs
+    expected_key = "".join(STUDENT_PUBLIC_KEY.strip().splitlines()[1:-1])
+    assert user.inputs["rsaPublicKey"] == expected_key  # one line, no PEM header: what Snowflake accepts
+    assert user.inputs["defaultRole"] == ALICE.role
+    assert user.inputs["defaultWarehouse"] == ALICE.warehouses["bi"]
+    assert user.inputs["defaultNamespace"] == ALICE.database
+    granted = alice.named("warehouse-student-role-to-user").inputs
+    assert (granted["roleName"], granted["userName"]) == (ALICE.role, ALICE.student_user)
+    assert alice.outputs["snowflake_default_warehouse"] == ALICE.warehouses["bi"]
+
+
+def role_of(run: ProgramRun, resource) -> str:
+    provider = run.provider_of(resource)
+    assert provider is not None, f"{resource.name} uses the default provider"
+    return provider.inputs["role"]
+
+
+def test_snowflake_objects_are_created_by_the_least_powerful_role(alice: ProgramRun):
+    roles = {}
+    for resource in alice.declared:
+        if resource.type.startswith("snowflake:index/"):
+            roles.setdefault(resource.type.split(":")[-1], set()).add(role_of(alice, resource))
+    assert roles["Database"] == roles["Schema"] == roles["Warehouse"] == {"SYSADMIN"}
+    assert roles["StageExternalS3"] == roles["FileFormatParquet"] == roles["FileFormatCsv"] == {"SYSADMIN"}
+    assert roles["User"] == roles["AccountRole"] == {"USERADMIN"}
+    assert roles["GrantPrivilegesToAccountRole"] == roles["GrantAccountRole"] == {"SECURITYADMIN"}
+    assert roles["StorageIntegrationAws"] == roles["ResourceMonitor"] == {"ACCOUNTADMIN"}
+    # Resource-monitor assignments need ACCOUNTADMIN; the stream's pipes (CREATE PIPE) are SYSADMIN's schema objects.
+    assert roles["Execute"] == {"ACCOUNTADMIN", "SYSADMIN"}
+    pipes = [
+        d for d in alice.of_type("snowflake:index/execute:Execute") if d.inputs["execute"].startswith("CREATE PIPE")
+    ]
+    assert len(pipes) == len(STREAM_TABLES) and {role_of(alice, d) for d in pipes} == {"SYSADMIN"}
+    # SYSADMIN may use the integration it builds the stage on; every provider signs in with a key pair.
+    usage = alice.named("lake-integration-integration-usage").inputs
+    assert (usage["accountRoleName"], usage["onAccountObject"]["objectType"]) == ("SYSADMIN", "INTEGRATION")
+    snowflake_providers = [d for d in alice.declared if d.type == "pulumi:providers:snowflake"]
+    assert {p.inputs["authenticator"] for p in snowflake_providers} == {"SNOWFLAKE_JWT"}
+    assert not [p for p in snowflake_providers if {"password", "privateKey"} & set(p.inputs)]
+
+
+# -- replacements, costs, lake hygiene ---------------------------------------------------------------------------
+def test_every_fixed_name_resource_is_replaced_delete_first(alice: ProgramRun):
+    """A fixed physical name cannot exist twice: create-before-delete would fail with "already exists" (or, for
+    a bucket's one-per-bucket settings, the old one's delete would undo the new one)."""
+    fixed = [
+        d
+        for d in alice.declared
+        if not d.type.startswith(("pulumi:providers:", "shopstream:infra:")) and {"name", "bucket"} & set(d.inputs)
+    ]
+    assert len(fixed) >= 30
+    assert [d.name for d in fixed if not d.registration.delete_before_replace] == []
+    stage = alice.one("snowflake:index/stageExternalS3:StageExternalS3")
+    assert stage.registration.replace_with == (alice.one(INTEGRATION).urn,)  # a new integration, a new stage
+
+
+def test_cost_guards_budget_transient_database(alice: ProgramRun):
+    budget = alice.one("aws:budgets/budget:Budget")
+    assert budget.inputs["name"] == ALICE.budget
+    assert (budget.inputs["limitAmount"], budget.inputs["limitUnit"], budget.inputs["timeUnit"]) == (
+        "10",
+        "USD",
+        "MONTHLY",
+    )
+    assert budget.inputs["costFilters"] == [{"name": "TagKeyValue", "values": ["user:stack$fall2026-alice"]}]
+    alerts = budget.inputs["notifications"]
+    assert [a["threshold"] for a in alerts] == [80, 100]
+    assert all(a["subscriberEmailAddresses"] == ["student@example.edu"] for a in alerts)
+    assert "notifications" in budget.secret_inputs  # the owner's address never shows in plan output
+    database = alice.one("snowflake:index/database:Database").inputs
+    assert database["isTransient"] is True and database["dataRetentionTimeInDays"] == 1
+
+
+def test_lake_lifecycle_aborts_uploads_and_expires_quarantine(alice: ProgramRun):
+    lifecycle = alice.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs
+    assert lifecycle["bucket"] == ALICE.bucket
+    rules = {rule["id"]: rule for rule in lifecycle["rules"]}
+    abort = rules["abort-incomplete-multipart-uploads"]
+    assert abort["filter"] == {"prefix": ""} and abort["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}
+    quarantine = rules["expire-quarantine"]
+    assert quarantine["filter"] == {"prefix": "quarantine/"} and quarantine["expiration"]["days"] == 30
+    assert {rule["status"] for rule in rules.values()} == {"Enabled"}
+
+
+def test_snowflake_resources_need_no_preview_feature_in_the_pinned_provider(alice: ProgramRun):
+    """pulumi-snowflake lists the resources that still need `preview_features_enabled`; the program uses none."""
+    import pulumi_snowflake
+
+    doc = pulumi_snowflake.ProviderArgs.__init__.__doc__
+    preview_list = doc.split("Preview features that can be enabled are:")[1].split("Promoted features")[0]
+    preview = set(re.findall(r"<code>(snowflake_[a-z0-9_]+)</code>", preview_list))
+    assert "snowflake_user_public_keys_resource" in preview  # the list was read
+    used = {
+        "snowflake_" + re.sub(r"(?<!^)(?=[A-Z])", "_", d.type.rsplit(":", 1)[1]).lower() + "_resource"
+        for d in alice.declared
+        if d.type.startswith("snowflake:index/")
+    }
+    assert "snowflake_stage_external_s3_resource" in used
+    assert used.isdisjoint(preview)
+
+
+# -- configuration -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"creditQuota": "0"}, "shopstream:creditQuota must be a positive whole number"),
+        ({"creditQuota": "-3"}, "shopstream:creditQuota must be a positive whole number"),
+        ({"budgetUsd": "0"}, "shopstream:budgetUsd must be a positive whole number"),
+        ({"cohort": ""}, "shopstream:cohort is not set"),
+        ({"cohort": "Fall-2026"}, "invalid cohort"),
+        ({"ownerEmail": "alice"}, "shopstream:ownerEmail is not an e-mail address"),
+        ({"studentPublicKey": ""}, "shopstream:studentPublicKey is not set"),
+        ({"studentPublicKey": "not a key"}, "is not a PEM or base64 RSA public key"),
+        ({"studentPublicKey": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"}, "PRIVATE key"),
+        ({"org": "acme"}, "shopstream:org was replaced by shopstream:cohort"),
+        ({"graderRole": "grader; drop"}, "not a plain Snowflake role name"),
+        ({"cohort": "autumn2026x"}, "invalid cohort"),  # 11 characters
+    ],
+)
+def test_bad_config_is_refused_with_one_line_naming_the_key(override: dict, message: str):
+    with pytest.raises(ConfigError, match=re.escape(message)) as error:
+        run_program("carol", stack_config(**override))
+    assert "\n" not in str(error.value)
+    assert "MIIE" not in str(error.value)  # a key pasted by mistake is never echoed
+
+
+def test_missing_accounts_and_a_password_in_the_environment_are_refused(monkeypatch: pytest.MonkeyPatch):
+    config = stack_config()
+    for name in ("SNOWFLAKE_ORGANIZATION_NAME", "SNOWFLAKE_ACCOUNT_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="snowflake:organizationName"):
+        run_program("carol", {k: v for k, v in config.items() if not k.startswith("snowflake:")})
+    monkeypatch.delenv("SNOWFLAKE_USER", raising=False)
+    with pytest.raises(ConfigError, match="snowflake:user"):
+        run_program("carol", {k: v for k, v in config.items() if k != "snowflake:user"})
+    monkeypatch.setenv("SNOWFLAKE_PASSWORD", "hunter2hunter2")
+    with pytest.raises(ConfigError, match="SNOWFLAKE_PASSWORD is set") as error:
+        run_program("carol", config)
+    assert "hunter2" not in str(error.value)
+
+
+def test_pulumi_dev_yaml_documents_every_key_with_a_working_example():
+    """Every `shopstream:` key the program reads is documented, and the example values declare a stack."""
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "Pulumi.dev.yaml").read_text()
+    sources = "".join((root / "infra" / name).read_text() for name in ("stack_config.py", "course.py"))
+    read = set(re.findall(r'config(?:\.get(?:_bool|_int|_secret)?\(|, )"(\w+)"', sources))
+    assert {"cohort", "studentPublicKey", "ownerEmail", "creditQuota", "graderRole", "graderPublicKey"} <= read
+    assert [key for key in read - {"org"} if f"shopstream:{key}:" not in text] == []
+    example = yaml.safe_load(text)["config"]
+    assert "PRIVATE KEY-----" not in text and "BEGIN" not in text  # a public key only, never a private one
+    run = run_program("alice", example)
+    assert run.outputs["cohort"] == example["shopstream:cohort"]
+    assert run.one("snowflake:index/user:User").inputs["rsaPublicKey"] == example["shopstream:studentPublicKey"]

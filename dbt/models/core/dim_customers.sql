@@ -1,14 +1,18 @@
--- One row per registered user, with plan segment and purchase history measured on completed orders.
-with users as (
-    select * from {{ ref('stg_users') }}
-),
-
-as_of as (
+-- One row per user registered up to as_of_date, with plan segment and purchase history measured on completed
+-- orders up to that day (fct_orders is bounded to as_of_date, so recency is never negative).
+with as_of as (
     select as_of_date from {{ ref('int_as_of_date') }}
 ),
 
+users as (
+    select u.*
+    from {{ ref('stg_users') }} as u
+    cross join as_of
+    where cast(u.registered_at as date) <= as_of.as_of_date
+),
+
 all_orders as (
-    select customer_key, count(*) as total_orders
+    select customer_key, count(*) as placed_orders
     from {{ ref('fct_orders') }}
     group by customer_key
 ),
@@ -28,7 +32,7 @@ completed_orders as (
 history as (
     select
         u.*,
-        coalesce(a.total_orders, 0) as total_orders,
+        coalesce(a.placed_orders, 0) as placed_orders,
         c.first_order_date,
         c.last_order_date,
         coalesce(c.completed_orders, 0) as completed_orders,
@@ -55,10 +59,10 @@ select
     last_login_at,
     first_order_date,
     last_order_date,
-    total_orders,
+    placed_orders,
     completed_orders,
     lifetime_value,
-    cast(lifetime_value / nullif(completed_orders, 0) as decimal(12, 2)) as avg_order_value,
+    {{ money_per('lifetime_value', 'completed_orders') }} as avg_order_value,
     days_since_last_order,
     case
         when last_order_date is null then 'No purchase'

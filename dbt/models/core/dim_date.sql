@@ -1,18 +1,15 @@
 -- One row per calendar day from the first day in the data (order, event, registration or contact) to as_of_date.
--- Built from the data's own range, never the wall clock.
+-- Built from the data's own range, never the wall clock. COALESCE inside LEAST: Snowflake's LEAST is NULL as soon as
+-- one argument is (an empty table), DuckDB's skips NULLs.
 with bounds as (
     select
         least(
-            (select min(order_date) from {{ ref('stg_orders') }}),
+            coalesce((select min(order_date) from {{ ref('stg_orders') }}), cast('9999-12-31' as date)),
             coalesce((select cast(min(event_at) as date) from {{ ref('stg_events') }}), cast('9999-12-31' as date)),
             coalesce((select cast(min(registered_at) as date) from {{ ref('stg_users') }}), cast('9999-12-31' as date)),
             coalesce((select cast(min(contacted_at) as date) from {{ ref('stg_crm_contacts') }}), cast('9999-12-31' as date))
         ) as first_day,
-        greatest(
-            (select as_of_date from {{ ref('int_as_of_date') }}),
-            coalesce((select max(order_date) from {{ ref('stg_orders') }}), cast('0001-01-01' as date)),
-            coalesce((select cast(max(event_at) as date) from {{ ref('stg_events') }}), cast('0001-01-01' as date))
-        ) as last_day
+        (select as_of_date from {{ ref('int_as_of_date') }}) as last_day
 ),
 
 days as (
@@ -31,5 +28,5 @@ select
     {{ day_name('date_day') }} as day_name,
     cast({{ iso_day_of_week('date_day') }} as integer) >= 6 as is_weekend,
     cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start,
-    cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start
+    {{ week_start('date_day') }} as week_start
 from days

@@ -1,6 +1,10 @@
--- One row per product, with its sales on completed orders.
+-- One row per product created up to as_of_date, with its sales on completed orders up to that day.
+-- Attributes (price, stock) are the latest snapshot's: the source keeps no history of them.
 with products as (
-    select * from {{ ref('stg_products') }}
+    select p.*
+    from {{ ref('stg_products') }} as p
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where cast(p.created_at as date) <= as_of.as_of_date
 ),
 
 sales as (

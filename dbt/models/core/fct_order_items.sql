@@ -1,6 +1,10 @@
--- One row per order line, with the order's attributes and the keys of the customer, product and date dimensions.
+-- One row per order line placed up to as_of_date, with the order's attributes and the keys of the customer,
+-- product and date dimensions.
 with orders as (
-    select * from {{ ref('stg_orders') }}
+    select o.*
+    from {{ ref('stg_orders') }} as o
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where o.order_date <= as_of.as_of_date
 ),
 
 order_items as (

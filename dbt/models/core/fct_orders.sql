@@ -1,6 +1,9 @@
--- One row per order: the header from the source plus totals of its lines.
+-- One row per order placed up to as_of_date: the header from the source plus totals of its lines.
 with orders as (
-    select * from {{ ref('stg_orders') }}
+    select o.*
+    from {{ ref('stg_orders') }} as o
+    cross join {{ ref('int_as_of_date') }} as as_of
+    where o.order_date <= as_of.as_of_date
 ),
 
 lines as (

@@ -1,4 +1,4 @@
--- Customers with at least one completed order: lifetime value, RFM scores and segment, churn risk.
+-- Customers with at least one completed order up to as_of_date: lifetime value, RFM scores and segment, churn risk.
 -- Recency is measured in days from as_of_date (see int_as_of_date), never from the wall clock.
 with customers as (
     select * from {{ ref('dim_customers') }}
@@ -8,16 +8,17 @@ with customers as (
 scored as (
     select
         *,
-        -- NTILE(5): 5 is best. Ties are broken by customer key so scores are stable between runs.
-        ntile(5) over (order by days_since_last_order desc, customer_key) as recency_score,
-        ntile(5) over (order by completed_orders, customer_key) as frequency_score,
-        ntile(5) over (order by lifetime_value, customer_key) as monetary_score
+        -- 5 is best. Customers with equal values get equal scores (see quintile_score), whatever their id.
+        {{ quintile_score('days_since_last_order', better='lower') }} as recency_score,
+        {{ quintile_score('completed_orders', better='higher') }} as frequency_score,
+        {{ quintile_score('lifetime_value', better='higher') }} as monetary_score
     from customers
 )
 
 select
     customer_key,
     full_name as customer_name,
+    full_name,  -- the course guide's name for customer_name (Power BI's customer table)
     email,
     country_code,
     customer_segment,
@@ -25,13 +26,16 @@ select
     first_order_date,
     last_order_date,
     days_since_last_order as recency_days,
-    completed_orders as total_orders,
+    days_since_last_order,  -- the guide's name for recency_days
+    completed_orders,
+    completed_orders as total_orders,  -- the guide's name for completed_orders
     lifetime_value,
     avg_order_value,
     recency_score,
     frequency_score,
     monetary_score,
     recency_score + frequency_score + monetary_score as rfm_score,
+    recency_score + frequency_score + monetary_score as rfm_total_score,  -- the guide's name for rfm_score
     case
         when recency_score >= 4 and frequency_score >= 4 and monetary_score >= 4 then 'Champions'
         when recency_score >= 3 and frequency_score >= 3 then 'Loyal'

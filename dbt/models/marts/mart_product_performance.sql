@@ -25,9 +25,9 @@ ranked as (
     select
         s.*,
         -- Ties on revenue are broken by product key so ranks and classes never change between runs.
-        row_number() over (order by s.total_revenue desc, s.product_key) as revenue_rank,
+        row_number() over (order by s.total_revenue desc nulls last, s.product_key) as revenue_rank,
         {{ money('sum(s.total_revenue) over (
-            order by s.total_revenue desc, s.product_key rows between unbounded preceding and current row
+            order by s.total_revenue desc nulls last, s.product_key rows between unbounded preceding and current row
         )') }} as cumulative_revenue,
         {{ money('sum(s.total_revenue) over ()') }} as all_products_revenue
     from product_sales as s
@@ -40,13 +40,13 @@ select
     r.total_orders,
     r.total_quantity_sold,
     r.total_revenue,
-    cast(r.total_revenue / nullif(r.total_quantity_sold, 0) as decimal(12, 2)) as avg_unit_price,
+    {{ money_per('r.total_revenue', 'r.total_quantity_sold') }} as avg_unit_price,
     r.total_margin,
     r.first_sale_date,
     r.last_sale_date,
     r.revenue_rank,
-    round(cast(r.total_revenue as {{ dbt.type_float() }}) / nullif(r.all_products_revenue, 0), 6) as revenue_share,
-    round(cast(r.cumulative_revenue as {{ dbt.type_float() }}) / nullif(r.all_products_revenue, 0), 6)
+    round(cast(r.total_revenue as {{ dbt.type_float() }}) / cast(nullif(r.all_products_revenue, 0) as {{ dbt.type_float() }}), 6) as revenue_share,
+    round(cast(r.cumulative_revenue as {{ dbt.type_float() }}) / cast(nullif(r.all_products_revenue, 0) as {{ dbt.type_float() }}), 6)
         as cumulative_revenue_share,
     -- Compared on exact decimals, not on the rounded share, so a product on a boundary is classed the same everywhere.
     case

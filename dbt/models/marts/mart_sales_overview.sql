@@ -23,7 +23,8 @@ select
     cast(sum(l.quantity) as bigint) as total_quantity,
     {{ money('sum(l.line_revenue)') }} as total_revenue,
     {{ money('sum(l.estimated_margin)') }} as total_margin,
-    cast({{ money('sum(l.line_revenue)') }} / count(distinct l.order_key) as decimal(12, 2)) as avg_order_value
+    -- Revenue of the category's lines per order containing the category: not the orders' average basket.
+    {{ money_per('sum(l.line_revenue)', 'count(distinct l.order_key)') }} as revenue_per_order
 from lines as l
 left join products as p on l.product_key = p.product_key
 left join customers as c on l.customer_key = c.customer_key

@@ -1,5 +1,5 @@
-with latest as (
-    {{ latest_version(source('raw', 'crm_contacts')) }}
+with latest_snapshot as (
+    {{ latest_snapshot('crm_contacts') }}
 )
 
 select
@@ -13,4 +13,4 @@ select
     cast(converted as boolean) as is_converted,
     cast(converted_at as timestamp) as converted_at,
     cast(_loaded_at as timestamp) as loaded_at
-from latest
+from latest_snapshot

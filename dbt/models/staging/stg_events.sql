@@ -1,6 +1,6 @@
 -- One row per tracking event, with the JSON metadata unpacked into typed columns.
-with latest as (
-    {{ latest_version(source('raw', 'events')) }}
+with latest_snapshot as (
+    {{ latest_snapshot('events') }}
 )
 
 select
@@ -16,4 +16,4 @@ select
     cast({{ json_text('metadata', 'quantity') }} as integer) as quantity,
     cast({{ json_text('metadata', 'order_id') }} as integer) as order_id,
     cast(_loaded_at as timestamp) as loaded_at
-from latest
+from latest_snapshot

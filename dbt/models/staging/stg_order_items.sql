@@ -1,5 +1,5 @@
-with latest as (
-    {{ latest_version(source('raw', 'order_items')) }}
+with latest_snapshot as (
+    {{ latest_snapshot('order_items') }}
 )
 
 select
@@ -10,4 +10,4 @@ select
     cast(unit_price as decimal(10, 2)) as unit_price,
     cast(line_total as decimal(10, 2)) as line_total,
     cast(_loaded_at as timestamp) as loaded_at
-from latest
+from latest_snapshot

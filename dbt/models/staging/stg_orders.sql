@@ -1,5 +1,5 @@
-with latest as (
-    {{ latest_version(source('raw', 'orders')) }}
+with latest_snapshot as (
+    {{ latest_snapshot('orders') }}
 )
 
 select
@@ -13,4 +13,4 @@ select
     upper(trim(country)) as country_code,
     lower(trim(payment_method)) as payment_method,
     cast(_loaded_at as timestamp) as loaded_at
-from latest
+from latest_snapshot

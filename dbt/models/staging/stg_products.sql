@@ -1,5 +1,5 @@
-with latest as (
-    {{ latest_version(source('raw', 'products')) }}
+with latest_snapshot as (
+    {{ latest_snapshot('products') }}
 )
 
 select
@@ -13,4 +13,4 @@ select
     cast(created_at as timestamp) as created_at,
     cast(updated_at as timestamp) as updated_at,
     cast(_loaded_at as timestamp) as loaded_at
-from latest
+from latest_snapshot

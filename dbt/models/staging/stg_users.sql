@@ -1,5 +1,5 @@
-with latest as (
-    {{ latest_version(source('raw', 'users')) }}
+with latest_snapshot as (
+    {{ latest_snapshot('users') }}
 )
 
 select
@@ -14,4 +14,4 @@ select
     cast(last_login as timestamp) as last_login_at,
     cast(is_active as boolean) as is_active,
     cast(_loaded_at as timestamp) as loaded_at
-from latest
+from latest_snapshot

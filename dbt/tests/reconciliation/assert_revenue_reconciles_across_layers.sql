@@ -1,18 +1,33 @@
--- Completed revenue must be the same number in RAW (latest version of each row), in the line fact and in every
--- mart that reports it. Returns one row per layer that disagrees with the fact.
-with raw_orders as (
-    {{ latest_version(source('raw', 'orders')) }}
+-- Completed revenue up to as_of_date must be the same number in RAW (each table's latest snapshot, found here
+-- from the file paths, independently of staging), in the facts and in every mart that reports it.
+-- Returns one row per layer that disagrees with the line fact.
+with as_of as (
+    select as_of_date from {{ ref('int_as_of_date') }}
+),
+
+raw_orders as (
+    select *, {{ snapshot_date('_source_file') }} as snapshot_date from {{ source('raw', 'orders') }}
 ),
 
 raw_items as (
-    {{ latest_version(source('raw', 'order_items')) }}
+    select *, {{ snapshot_date('_source_file') }} as snapshot_date from {{ source('raw', 'order_items') }}
+),
+
+latest_orders as (
+    select * from raw_orders where snapshot_date = (select max(snapshot_date) from raw_orders)
+),
+
+latest_items as (
+    select * from raw_items where snapshot_date = (select max(snapshot_date) from raw_items)
 ),
 
 raw_revenue as (
     select {{ money('coalesce(sum(i.line_total), 0)') }} as revenue
-    from raw_items as i
-    inner join raw_orders as o on i.order_id = o.id
+    from latest_items as i
+    inner join latest_orders as o on i.order_id = o.id
+    cross join as_of
     where upper(trim(o.status)) in {{ completed_statuses() }}
+      and cast(o.created_at as date) <= as_of.as_of_date
 ),
 
 fact_revenue as (
