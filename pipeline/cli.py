@@ -362,6 +362,7 @@ from pipeline.stream.cli import stream as _stream  # noqa: E402
 
 app.command("stream", epilog=_STREAM_EPILOG)(friendly_errors(_stream))
 
+
 # -- rendering -----------------------------------------------------------------------------------------------------
 def _check_scale(scale: float) -> None:
     if not scale > 0:
