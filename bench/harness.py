@@ -22,11 +22,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from bench.measure import Measurement, StepFailed, run_process, run_stage
 from pipeline.naming import StackNames
 from pipeline.settings import ENV_HOME, ENV_LAKE_URI, ENV_PG_DSN, ENV_PG_PORT, ENV_S3_ENDPOINT, ENV_WAREHOUSE
 from pipeline.source.database import apply_schema, ensure_database, open_connection, table_counts
+from pipeline.source.security import read_credentials
 from pipeline.source.server import HOST, SUPERUSER
 
 STAGE_STACK = "stages"
@@ -108,7 +110,7 @@ def _stage_stack(result: ScaleResult, home: Path, seed: int, baseline: bool, wor
     env = stack_env(home, port)
     logs = workdir / "logs" / f"sf{result.scale:g}.log"
     with running_stack(STAGE_STACK, env, logs):
-        dsn = _dsn(port, StackNames(STAGE_STACK).postgres_database)
+        dsn = _dsn(env, STAGE_STACK, StackNames(STAGE_STACK).postgres_database)
         result.postgres_version = server_version(dsn)
 
         def measure(name: str, stage: str, params: dict, into: list[Measurement]) -> None:
@@ -123,8 +125,8 @@ def _stage_stack(result: ScaleResult, home: Path, seed: int, baseline: bool, wor
         measure(STEP_LOAD, "load", {**stack, "extract_date": EXTRACT_DATE}, result.steps)
         measure(STEP_TRANSFORM, "transform", stack, result.steps)
         if baseline:
-            baseline_dsn = _dsn(port, BASELINE_DATABASE)
-            ensure_database(_dsn(port, "postgres"), BASELINE_DATABASE)
+            baseline_dsn = _dsn(env, STAGE_STACK, BASELINE_DATABASE, admin=True)
+            ensure_database(_dsn(env, STAGE_STACK, "postgres", admin=True), BASELINE_DATABASE)
             apply_schema(baseline_dsn)
             params = {"dsn": baseline_dsn, "scale": result.scale, "seed": seed}
             measure(STEP_BASELINE_GENERATE, "baseline_generate", params, result.baseline)
@@ -193,8 +195,17 @@ def scratch_dir(workdir: Path | None) -> tuple[Path, bool]:
 
 
 def _source_rows(env: dict[str, str], stack: str) -> int:
-    return sum(table_counts(_dsn(int(env[ENV_PG_PORT]), StackNames(stack).postgres_database)).values())
+    return sum(table_counts(_dsn(env, stack, StackNames(stack).postgres_database)).values())
 
 
-def _dsn(port: int, database: str) -> str:
-    return f"postgresql://{SUPERUSER}@{HOST}:{port}/{database}"
+def _dsn(env: dict[str, str], stack: str, database: str, admin: bool = False) -> str:
+    """A DSN of the stack's embedded server: its owner role, or the superuser for the baseline's own database."""
+    credentials = read_credentials(Path(env[ENV_HOME]) / stack)
+    if credentials is None:
+        raise RuntimeError(f"stack {stack} has no PostgreSQL credentials; did `shopstream up` run?")
+    user, password = (
+        (SUPERUSER, credentials.superuser_password)
+        if admin
+        else (StackNames(stack).postgres_owner_role, credentials.owner_password)
+    )
+    return f"postgresql://{user}:{quote(password, safe='')}@{HOST}:{env[ENV_PG_PORT]}/{database}"

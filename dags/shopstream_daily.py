@@ -3,7 +3,8 @@
 Each task calls one `pipeline.orchestrate` function; this file only wires them. The stack is the Airflow Variable
 `shopstream_stack`, else $SHOPSTREAM_STACK, else `dev`. The dbt task group is rendered by astronomer-cosmos from
 the dbt manifest (`shopstream airflow` writes it with `dbt parse`; $SHOPSTREAM_DBT_MANIFEST points elsewhere), so
-parsing this file needs no database. Without a manifest Cosmos falls back to `dbt ls`, which is slower.
+parsing this file needs no database. Without a manifest (a fresh checkout) the DAG still imports, with one
+`dbt_build` task that runs `dbt build` as `shopstream transform` does, until a manifest renders the full group.
 
 Knobs (environment of the DAG processor): SHOPSTREAM_DBT_INVOCATION=subprocess runs the virtualenv's `dbt`
 executable instead of dbt in the task's own process (`dbt_runner`, the default); SHOPSTREAM_DBT_SELECT renders
@@ -18,6 +19,7 @@ import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from airflow.sdk import DAG, Variable, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -48,21 +50,24 @@ def _release_dbt_connections(context: dict, result: object = None) -> None:
 
 
 def _dbt_render_config() -> RenderConfig:
-    manifest = orchestrate.dbt_manifest_path()
     select = _selectors("SHOPSTREAM_DBT_SELECT")
-    if not manifest.exists():
-        log.warning(
-            "dbt manifest %s is missing: rendering the dbt task group with `dbt ls` (slow). "
-            "Run `shopstream airflow` (or `dbt parse`) to write it.",
-            manifest,
-        )
     return RenderConfig(
-        load_method=LoadMode.DBT_MANIFEST if manifest.exists() else LoadMode.DBT_LS,
+        load_method=LoadMode.DBT_MANIFEST,
         select=select,
         # A test on several models runs once all of them are built, not with the first one.
         should_detach_multiple_parents_tests=True,
         **_dbt_executable(),
     )
+
+
+def _without_manifest(dbt_build: Any) -> Any:
+    # Cosmos cannot render without a manifest, and its `dbt ls` fallback outlasts Airflow's DAG import timeout.
+    log.warning(
+        "dbt manifest %s is missing: running dbt as one `dbt_build` task. "
+        "Run `shopstream airflow` (or `dbt parse`) to get one task per model.",
+        orchestrate.dbt_manifest_path(),
+    )
+    return dbt_build()
 
 
 def _selectors(variable: str) -> list[str]:
@@ -81,11 +86,19 @@ def _dbt_executable() -> dict[str, str]:
     return {}
 
 
+def _record_failure(context: dict) -> None:
+    """The run history gets the failure too (once the task gave up retrying), so Operations shows it."""
+    dag_run, task_instance = context.get("dag_run"), context.get("task_instance")
+    error = f"{getattr(task_instance, 'task_id', 'a task')} failed: {context.get('exception')}"
+    orchestrate.record_dag_run(current_stack(), DAG_ID, getattr(dag_run, "start_date", None), error)
+
+
 default_args = {
     "owner": "shopstream",
     "retries": 2,
     "retry_delay": timedelta(minutes=5),
     "execution_timeout": timedelta(hours=1),
+    "on_failure_callback": _record_failure,
 }
 
 with DAG(
@@ -133,37 +146,47 @@ with DAG(
         return predict_stack(current_stack())
 
     @task(pool=orchestrate.WAREHOUSE_POOL)
-    def summary(ds: str | None = None) -> dict:
-        """Log rows per layer; fails when a mart came out empty."""
+    def summary(ds: str | None = None, dag_run=None) -> dict:
+        """Log rows per layer (and record the run in the run history); fails when a mart came out empty."""
         result = orchestrate.summarize(current_stack(), ds)
+        orchestrate.record_dag_run(current_stack(), DAG_ID, getattr(dag_run, "start_date", None))
         log.info("ShopStream %s for %s: marts %s", result["stack"], result["extract_date"], result["mart_rows"])
         return result
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=ProjectConfig(
-            dbt_project_path=DBT_PROJECT_DIR,
-            manifest_path=orchestrate.dbt_manifest_path(),
-            install_dbt_deps=False,
-        ),
-        profile_config=ProfileConfig(
-            profile_name="shopstream",
-            target_name=orchestrate.dbt_target(orchestrate.default_stack()),
-            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
-        ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            invocation_mode=_dbt_invocation(),
-            # A model's test task runs only tests whose models are all built; the others are detached (below).
-            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
-            **_dbt_executable(),
-        ),
-        render_config=_dbt_render_config(),
-        operator_args={
-            "pool": orchestrate.WAREHOUSE_POOL,
-            "pre_execute": _export_dbt_env,
-            "post_execute": _release_dbt_connections,
-        },
+    @task(pool=orchestrate.WAREHOUSE_POOL)
+    def dbt_build() -> str:
+        """`dbt build` of the whole project in one task (used until a dbt manifest exists)."""
+        return orchestrate.build_dbt(current_stack())
+
+    dbt = (
+        DbtTaskGroup(
+            group_id="dbt",
+            project_config=ProjectConfig(
+                dbt_project_path=DBT_PROJECT_DIR,
+                manifest_path=orchestrate.dbt_manifest_path(),
+                install_dbt_deps=False,
+            ),
+            profile_config=ProfileConfig(
+                profile_name="shopstream",
+                target_name=orchestrate.dbt_target(orchestrate.default_stack()),
+                profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+            ),
+            execution_config=ExecutionConfig(
+                execution_mode=ExecutionMode.LOCAL,
+                invocation_mode=_dbt_invocation(),
+                # A model's test task runs only tests whose models are all built; the others are detached (below).
+                test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+                **_dbt_executable(),
+            ),
+            render_config=_dbt_render_config(),
+            operator_args={
+                "pool": orchestrate.WAREHOUSE_POOL,
+                "pre_execute": _export_dbt_env,
+                "post_execute": _release_dbt_connections,
+            },
+        )
+        if orchestrate.dbt_manifest_path().exists()
+        else _without_manifest(dbt_build)
     )
 
     source_ready = ensure_source()

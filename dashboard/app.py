@@ -25,6 +25,7 @@ PAGES = [
     st.Page("views/products.py", title="Products"),
     st.Page("views/customers.py", title="Customers"),
     st.Page("views/funnel.py", title="Funnel"),
+    st.Page("views/operations.py", title="Operations"),
     st.Page("views/live.py", title="Live"),
 ]
 

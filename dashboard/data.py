@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ENV_OUTPUTS, ENV_STACK
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ShopstreamError, brief
 from pipeline.naming import DEFAULT_STACK
 from pipeline.settings import DuckDBWarehouse, Settings, resolve_settings
 
@@ -107,10 +107,14 @@ def read(source: MartsSource, sql: str, params: list | tuple = ()) -> pd.DataFra
 def _read_duckdb(path: str, sql: str, params: list | tuple) -> pd.DataFrame:
     try:
         connection = duckdb.connect(path, read_only=True)
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy("the warehouse is being updated (a load or dbt build is running)") from None
-        raise
+        # A damaged or foreign file: say which and how to rebuild it, never show DuckDB's internals.
+        raise ShopstreamError(
+            f"the warehouse file {path} cannot be read ({brief(str(exc), 120)}); move it away and rebuild it with "
+            "`shopstream load` and `shopstream transform`"
+        ) from None
     try:
         return connection.execute(sql, list(params)).df()
     finally:
@@ -348,4 +352,42 @@ def churn_model_metrics(source: MartsSource) -> pd.DataFrame:
         source,
         f"""select model_version, as_of_date, test_cutoff, metric, model_value, baseline_value
             from {source.table(CHURN_METRICS_MART)} order by metric""",
+    )
+
+
+# -- operations: the run history and the freshness of RAW (local DuckDB stacks) ---------------------------------------
+def _has_table(source: MartsSource, schema: str, table: str) -> bool:
+    if source.kind != "duckdb" or not Path(source.location).exists():
+        return False
+    frame = read(
+        source,
+        "select 1 from information_schema.tables where upper(table_schema) = ? and upper(table_name) = ?",
+        [schema.upper(), table.upper()],
+    )
+    return not frame.empty
+
+
+@st.cache_data(ttl=STATUS_TTL, show_spinner=False)
+def run_history(source: MartsSource, limit: int = 200) -> pd.DataFrame | None:
+    """The latest runs, newest first (None when the stack keeps no run history)."""
+    if not _has_table(source, "RAW", "_RUN_HISTORY"):
+        return None
+    return read(
+        source,
+        "select started_at, origin, command, outcome, exit_code, seconds, quarantined_files, tests_passed,"
+        " tests_failed, error from RAW._RUN_HISTORY order by started_at desc limit ?",
+        [limit],
+    )
+
+
+@st.cache_data(ttl=STATUS_TTL, show_spinner=False)
+def freshness(source: MartsSource) -> pd.DataFrame | None:
+    """Per RAW table: when a file last loaded, and which extraction date it came from."""
+    if not _has_table(source, "RAW", "_LOAD_HISTORY"):
+        return None
+    return read(
+        source,
+        "select table_name, max(loaded_at) as last_loaded_at,"
+        " max(regexp_extract(file, 'dt=([0-9-]+)', 1)) as latest_extract_date, count(*) as files"
+        " from RAW._LOAD_HISTORY group by table_name order by table_name",
     )

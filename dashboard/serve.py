@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dashboard import ENV_OUTPUTS, ENV_STACK
 from pipeline.errors import ConfigError, ShopstreamError
+from pipeline.processes import die_with_parent
 from pipeline.settings import Settings
 from pipeline.source.server import port_is_free
 
@@ -55,7 +56,10 @@ def serve(settings: Settings, port: int = DEFAULT_PORT, outputs_file: Path | Non
     check_can_serve(port)
     try:
         return subprocess.run(
-            streamlit_command(port), env=dashboard_env(settings, outputs_file), check=False
+            streamlit_command(port),
+            env=dashboard_env(settings, outputs_file),
+            check=False,
+            preexec_fn=die_with_parent(),  # SIGTERM or kill -9 of `shopstream dashboard` stops Streamlit too
         ).returncode
     except KeyboardInterrupt:
         return 0

@@ -15,6 +15,7 @@ from infra.stack_config import load_config
 from infra.stream import StreamIngest
 from infra.warehouse import DEFAULT_WAREHOUSE, Warehouse
 from pipeline.naming import PROJECT, StackNames
+from pipeline.variant import variant_seed
 
 
 def build(stack: str | None = None) -> dict[str, pulumi.Input]:
@@ -54,6 +55,8 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
         "snowflake_stage": _qualified(warehouse, raw, integration.stage.name),
         "snowflake_parquet_format": _qualified(warehouse, raw, integration.parquet_format.name),
         "snowflake_csv_format": _qualified(warehouse, raw, integration.csv_format.name),
+        # The stack's demo-data variant; a classroom stack replaces it with its cohort's (config variantSeed).
+        "variant_seed": variant_seed(stack),
     }
     if config.postgres is not None:
         source = Source("source", names, config.postgres)

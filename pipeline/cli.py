@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +17,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ResourceError, ShopstreamError
 from pipeline.naming import SOURCE_TABLES
+from pipeline.runs import RECORDED_COMMANDS, RunRecord, record_command
 from pipeline.settings import Settings, resolve_settings
 
 ENV_STACK = "SHOPSTREAM_STACK"
@@ -41,6 +44,12 @@ app = typer.Typer(
 )
 bi_app = typer.Typer(help="Business-intelligence helpers (Power BI connection files).", no_args_is_help=True)
 app.add_typer(bi_app, name="bi")
+source_app = typer.Typer(
+    help="The stack's source PostgreSQL (connection string for psql, DBeaver).", no_args_is_help=True
+)
+app.add_typer(source_app, name="source")
+lake_app = typer.Typer(help="Lake housekeeping (undo a load).", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
 
 Stack = Annotated[
     str,
@@ -50,7 +59,12 @@ Outputs = Annotated[
     Path | None,
     typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs (use a cloud stack without Pulumi)."),
 ]
+AcceptQuarantine = Annotated[
+    bool,
+    typer.Option("--accept-quarantine", help="Exit 0 even when files were quarantined (default: exit 3)."),
+]
 DateOption = Annotated[str | None, typer.Option("--date", help="Extraction date YYYY-MM-DD (default: today, UTC).")]
+SEED_HELP = "Random seed (default: the stack's data variant, from its name and $SHOPSTREAM_COURSE_SALT)."
 
 
 # -- errors: one line, no traceback ------------------------------------------------------------------------------
@@ -59,31 +73,57 @@ def _one_line(exc: BaseException) -> tuple[str, int] | None:
     if isinstance(exc, ShopstreamError):
         return str(exc), exc.exit_code
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "disk full: free some space and rerun", 1
+        return "disk full: free some space and rerun", ResourceError.exit_code
     if type(exc).__module__.startswith("duckdb") and "lock" in str(exc).lower():
-        return IN_USE_MESSAGE, 1
+        return IN_USE_MESSAGE, ResourceError.exit_code
     return None
 
 
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Files a command creates (lake, warehouse, logs) hold personal data: readable by their owner only.
+        os.umask(0o077)
+        run = _start_run(command.__name__)
         try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
+            result = command(*args, **kwargs)
+        except typer.Exit as stop:
+            _finish_run(run, kwargs, stop.exit_code)
+            raise
+        except typer.Abort:
             raise
         except KeyboardInterrupt:
             err.print("[red]interrupted[/]", soft_wrap=True)
+            _finish_run(run, kwargs, 130, "interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:
             if os.environ.get(ENV_DEBUG) == "1":
                 raise
             known = _one_line(exc)
             message, code = known or (f"unexpected {type(exc).__name__}: {exc} (set {ENV_DEBUG}=1 for details)", 1)
-            err.print(f"[red]error:[/] {' '.join(message.split())}", soft_wrap=True, markup=True)
+            message = " ".join(message.split())
+            # The message quotes user input (a stack name, a date, a path): never let it be read as markup.
+            err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True, markup=True)
+            _finish_run(run, kwargs, code, message)
             raise typer.Exit(code) from None
+        _finish_run(run, kwargs, 0)
+        return result
 
     return wrapper
+
+
+_current_run: RunRecord | None = None  # the run history row of the command being executed
+
+
+def _start_run(name: str) -> RunRecord | None:
+    global _current_run
+    _current_run = RunRecord(origin="cli", command=name) if name in RECORDED_COMMANDS else None
+    return _current_run
+
+
+def _finish_run(run: RunRecord | None, kwargs: dict[str, Any], code: int | None, error: str | None = None) -> None:
+    if run is not None and isinstance(kwargs.get("stack"), str) and kwargs.get("outputs") is None:
+        record_command(kwargs["stack"], run.command, run.finish(code or 0, error))
 
 
 def _settings(stack: str, outputs: Path | None, *, create: bool = False) -> Settings:
@@ -113,6 +153,10 @@ class StepProgress:
             self._progress.live.transient = True
         self._progress.stop()
 
+    def erase(self) -> None:
+        """Clear the bars when the step ends, so the failure line that follows stands alone."""
+        self._progress.live.transient = True
+
     def __call__(self, what: str, done: int, total: int) -> None:
         step = what.split()[0]
         size = total if total > 0 else None  # unknown size: a pulsing bar
@@ -131,7 +175,8 @@ def up(stack: Stack = "dev", outputs: Outputs = None) -> None:
 
     settings = _settings(stack, outputs, create=True)
     dsn = source.up(settings)
-    out.print(f"[green]✓[/] stack [bold]{stack}[/] source ready at {describe(dsn)} (data in {settings.home})")
+    where = f"{describe(dsn)} (data in {settings.home})"
+    out.print(f"[green]✓[/] stack [bold]{stack}[/] source ready at {escape(where)}")
 
 
 @app.command(epilog="Examples:\n\n  shopstream down\n\n  shopstream down --purge (also delete its data)")
@@ -148,7 +193,8 @@ def down(
 
     settings = _settings(stack, outputs)
     source.down(settings, purge=purge)
-    out.print(f"[green]✓[/] stack [bold]{stack}[/] stopped" + (f", {settings.home} deleted" if purge else ""))
+    deleted = escape(f", {settings.home} deleted") if purge else ""
+    out.print(f"[green]✓[/] stack [bold]{stack}[/] stopped{deleted}")
 
 
 @app.command(epilog="Examples:\n\n  shopstream generate\n\n  shopstream generate --scale 0.1 --seed 7")
@@ -157,15 +203,18 @@ def generate(
     stack: Stack = "dev",
     outputs: Outputs = None,
     scale: Annotated[float, typer.Option("--scale", help="Scale factor: SF1 ≈ the course's demo volume.")] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same data.")] = 42,
+    seed: Annotated[int | None, typer.Option("--seed", help=SEED_HELP)] = None,
 ) -> None:
     """Fill the source with demo data (users, products, orders, items, events, CRM contacts)."""
     from pipeline import source
     from pipeline.generate import generate as generate_data
+    from pipeline.variant import stack_seed
 
     _check_scale(scale)
     settings = _settings(stack, outputs)
+    check_capacity(scale, settings.home)
     with StepProgress() as progress:
+        seed = stack_seed(settings) if seed is None else seed
         rows = generate_data(source.source_dsn(settings), scale=scale, seed=seed, progress=progress)
     out.print(f"[green]✓[/] generated {sum(rows.values()):,} rows: " + ", ".join(f"{t} {n:,}" for t, n in rows.items()))
 
@@ -182,7 +231,7 @@ def extract(stack: Stack = "dev", outputs: Outputs = None, date: DateOption = No
     with StepProgress() as progress:
         report = extract_tables(settings, extract_date, progress)
     out.print(
-        f"[green]✓[/] extracted {report.total_rows:,} rows for {report.extract_date} into {report.lake_uri} "
+        f"[green]✓[/] extracted {report.total_rows:,} rows for {report.extract_date} into {escape(report.lake_uri)} "
         f"in {report.seconds:.1f}s ({report.total_rows / max(report.seconds, 1e-9):,.0f} rows/s)",
         soft_wrap=True,
     )
@@ -196,16 +245,21 @@ def load(
     date: Annotated[
         str | None, typer.Option("--date", help="Load one date (default: every file not loaded yet).")
     ] = None,
+    accept_quarantine: AcceptQuarantine = False,
 ) -> None:
     """Load lake files into the warehouse's RAW schema; files already loaded are skipped, bad files quarantined."""
     from pipeline.extract import validate_date
+    from pipeline.load import check_quarantine
     from pipeline.load import load as load_files
 
-    extract_date = validate_date(date) if date else None
+    extract_date = validate_date(date) if date is not None else None
     settings = _settings(stack, outputs)
     with StepProgress() as progress:
         report = load_files(settings, extract_date, progress)
+        if report.quarantined and not accept_quarantine:
+            progress.erase()
     _print_load(report)
+    check_quarantine(report, accept_quarantine)
 
 
 @app.command(
@@ -257,8 +311,9 @@ def run(
     scale: Annotated[
         float, typer.Option("--scale", help="Scale factor of generated data (if the source is empty).")
     ] = 1.0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of generated data.")] = 42,
+    seed: Annotated[int | None, typer.Option("--seed", help=SEED_HELP)] = None,
     date: DateOption = None,
+    accept_quarantine: AcceptQuarantine = False,
     predict: Annotated[bool, typer.Option("--predict", help=PREDICT_OPTION_HELP)] = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
@@ -268,19 +323,28 @@ def run(
     _check_scale(scale)
     extract_date = validate_date(date)
     settings = _settings(stack, outputs, create=True)
+    check_capacity(scale, settings.home)
     with StepProgress() as progress:
         summary = run_all(
-            settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{m}[/]")
+            settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{escape(m)}[/]")
         )
+        if summary.load is not None and summary.load.quarantined and not accept_quarantine:
+            progress.erase()
         prediction = predict_step(settings, summary, progress) if predict else None
+    if _current_run is not None:
+        _current_run.add_summary(summary)
     _print_steps(summary)
-    if summary.load is not None and summary.load.quarantined:
+    if summary.load is not None and (summary.load.quarantined or summary.load.unknown or summary.load.unfinished):
         _print_load(summary.load)
     if summary.transform is not None:
         _print_transform(summary.transform)
     _print_status(summary.status)
     if prediction is not None:
         print_prediction(prediction)
+    if summary.load is not None:
+        from pipeline.load import check_quarantine
+
+        check_quarantine(summary.load, accept_quarantine)
 
 
 @app.command(epilog="Examples:\n\n  shopstream status\n\n  shopstream status --stack alice")
@@ -322,6 +386,7 @@ def airflow(
     import subprocess
 
     from pipeline import orchestrate
+    from pipeline.processes import die_with_parent
 
     settings = _settings(stack, outputs, create=True)
     env = orchestrate.airflow_environment(settings, port=port, parallelism=parallelism)
@@ -330,7 +395,12 @@ def airflow(
     out.print(f"[green]✓[/] Airflow for stack [bold]{stack}[/] at http://{orchestrate.AIRFLOW_HOST}:{port}")
     out.print(f"  AIRFLOW_HOME {env['AIRFLOW_HOME']}; admin password in {orchestrate.admin_password_file(settings)}")
     try:
-        subprocess.run([*orchestrate.airflow_command("airflow"), "standalone"], env={**os.environ, **env}, check=False)
+        subprocess.run(
+            [*orchestrate.airflow_command("airflow"), "standalone"],
+            env={**os.environ, **env},
+            check=False,
+            preexec_fn=die_with_parent(),
+        )
     except KeyboardInterrupt:
         out.print("Airflow stopped")
 
@@ -350,6 +420,44 @@ def bi_pbids(
     out.print(f"[green]✓[/] wrote {path}: open it in Power BI Desktop")
 
 
+@source_app.command(
+    "dsn", epilog='Examples:\n\n  shopstream source dsn\n\n  psql "$(shopstream source dsn --show-password)"'
+)
+@friendly_errors
+def source_dsn(
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    show_password: Annotated[bool, typer.Option("--show-password", help="Print the password instead of ***.")] = False,
+) -> None:
+    """Print the connection string of the stack's source database (as its owner role, not the superuser)."""
+    from pipeline import source
+
+    out.print(escape(source.display_dsn(_settings(stack, outputs), show_password)), soft_wrap=True)
+
+
+@lake_app.command(
+    "unload",
+    epilog="Examples:\n\n  shopstream lake unload raw/postgres/orders/dt=2026-11-24/part-0000.parquet\n\n"
+    "  shopstream lake unload --date 2026-11-24 --quarantine",
+)
+@friendly_errors
+def lake_unload(
+    keys: Annotated[list[str] | None, typer.Argument(help="Lake keys of loaded files, as `load` prints them.")] = None,
+    stack: Stack = "dev",
+    outputs: Outputs = None,
+    date: Annotated[str | None, typer.Option("--date", help="Unload every file of this extraction date.")] = None,
+    quarantine: Annotated[
+        bool, typer.Option("--quarantine", help="Also move the files to quarantine/ so `load` skips them.")
+    ] = False,
+) -> None:
+    """Remove the rows that lake files put into RAW (undo a load); the next `load` loads them again."""
+    from pipeline.load.unload import unload
+
+    for done in unload(_settings(stack, outputs), keys or [], date, quarantine):
+        moved = f", moved to {done.quarantined_as}" if done.quarantined_as else ""
+        out.print(escape(f"✓ unloaded {done.rows:,} rows of {done.key} from RAW.{done.table}{moved}"), soft_wrap=True)
+
+
 from pipeline.predict.command import EPILOG as PREDICT_EPILOG  # noqa: E402 (uses the options defined above)
 from pipeline.predict.command import PREDICT_OPTION_HELP, predict_step  # noqa: E402
 from pipeline.predict.command import predict as predict_command  # noqa: E402
@@ -365,8 +473,14 @@ app.command("stream", epilog=_STREAM_EPILOG)(friendly_errors(_stream))
 
 # -- rendering -----------------------------------------------------------------------------------------------------
 def _check_scale(scale: float) -> None:
-    if not scale > 0:
+    if not scale > 0 or not math.isfinite(scale):
         raise ShopstreamError(f"--scale must be positive (got {scale:g}); e.g. --scale 0.1 or --scale 1")
+
+
+def check_capacity(scale: float, home: Path) -> None:
+    from pipeline.generate.capacity import check_capacity as check
+
+    check(scale, home)
 
 
 def _print_load(report: Any) -> None:
@@ -376,9 +490,13 @@ def _print_load(report: Any) -> None:
         soft_wrap=True,
     )
     for q in report.quarantined:
-        out.print(f"  [yellow]quarantined[/] {q.key} → {q.quarantined_as}: {q.reason}", soft_wrap=True)
+        out.print(f"  [yellow]quarantined[/] {escape(f'{q.key} → {q.quarantined_as}: {q.reason}')}", soft_wrap=True)
     for problem in report.bad_rows:
-        out.print(f"  [yellow]bad row[/] {problem}", soft_wrap=True)
+        out.print(f"  [yellow]bad row[/] {escape(problem)}", soft_wrap=True)
+    for partition in getattr(report, "unfinished", []):
+        out.print(f"  [yellow]not loaded[/] {escape(partition)}: its extraction did not finish (no manifest)")
+    for key in getattr(report, "unknown", []):
+        out.print(f"  [yellow]unknown file[/] {escape(key)}: not Parquet, left in place and not loaded")
 
 
 def _print_steps(summary: Any) -> None:
@@ -394,7 +512,7 @@ def _print_steps(summary: Any) -> None:
 
 def _print_transform(report: Any) -> None:
     for failure in getattr(report, "failures", None) or []:
-        out.print(f"  [red]failed[/] {failure}", soft_wrap=True)
+        out.print(f"  [red]failed[/] {escape(str(failure))}", soft_wrap=True)
 
 
 def _print_status(status: Any) -> None:
@@ -426,15 +544,18 @@ def _print_status(status: Any) -> None:
         for schema, name, rows in models:
             model_table.add_row(schema, name, f"{rows:,}")
         out.print(model_table)
-    out.print(f"source     {status.source}", soft_wrap=True)
-    out.print(f"lake       {status.lake_uri}", soft_wrap=True)
-    out.print(f"warehouse  {status.warehouse}", soft_wrap=True)
-    out.print(f"settings   {status.origin}", soft_wrap=True)
+    out.print(f"source     {escape(status.source)}", soft_wrap=True)
+    out.print(f"lake       {escape(status.lake_uri)}", soft_wrap=True)
+    out.print(f"warehouse  {escape(status.warehouse)}", soft_wrap=True)
+    out.print(f"settings   {escape(status.origin)}", soft_wrap=True)
     for note in status.notes:
-        out.print(f"[dim]{note}[/]", soft_wrap=True)
+        out.print(f"[dim]{escape(note)}[/]", soft_wrap=True)
 
 
 # -- sub-command groups defined in their own packages (imported last: they use the helpers above) -------------------
 from pipeline.classroom.cli import classroom_app  # noqa: E402
+from pipeline.grade import classroom as _classroom_grade  # noqa: E402, F401  (adds `classroom grade`)
+from pipeline.grade.cli import grade_app  # noqa: E402
 
 app.add_typer(classroom_app, name="classroom")
+app.add_typer(grade_app, name="grade")

@@ -1,5 +1,7 @@
 """Errors a user can act on. The CLI prints them as one line and exits non-zero, without a traceback."""
 
+BRIEF_LIMIT = 240
+
 
 class ShopstreamError(Exception):
     """A failure with a message that tells the user what to do next."""
@@ -11,3 +13,36 @@ class ConfigError(ShopstreamError):
     """Settings are missing or malformed (unknown stack, bad outputs file, missing credentials)."""
 
     exit_code = 2
+
+
+class QuarantinedFilesError(ShopstreamError):
+    """A load moved files to quarantine (the rest loaded); the run is not clean until someone looks at them."""
+
+    exit_code = 3
+
+
+class NothingToLoadError(ShopstreamError):
+    """The lake holds no finished extraction to load (wrong lake, wrong date, extract never ran or never finished)."""
+
+    exit_code = 4
+
+
+class DataTestsFailedError(ShopstreamError):
+    """dbt built, but a model or a data test failed."""
+
+    exit_code = 5
+
+
+class ResourceError(ShopstreamError):
+    """The machine, not the input, stopped the step: disk full, warehouse in use, not enough memory."""
+
+    exit_code = 6
+
+
+def brief(text: str, limit: int = BRIEF_LIMIT) -> str:
+    """The first line of a tool's message, cut to `limit` characters: the detail belongs in a log file."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    # A traceback's telling line is its last one (the exception and its message), not "Traceback (most recent…".
+    telling = lines[-1] if any(line.startswith("Traceback (most recent call last)") for line in lines) else None
+    first = telling or (lines[0] if lines else "")
+    return first if len(first) <= limit else first[: limit - 1] + "…"

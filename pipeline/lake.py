@@ -14,7 +14,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
@@ -22,11 +23,13 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ResourceError, ShopstreamError
 from pipeline.naming import QUARANTINE_PREFIX
 from pipeline.settings import LakeSettings
 
 TMP_PREFIX = "_tmp"
+# A write publishes within seconds; anything older under _tmp/ was left by a write that was killed or failed.
+STALE_TMP_S = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,14 @@ class Lake:
         tmp_key = f"{TMP_PREFIX}/{uuid.uuid4().hex}/{PurePosixPath(key).name}"
         with self._errors(f"writing {self.location(key)}"):
             self._ensure_parent(tmp_key)
-            with self.filesystem.open_output_stream(self.path(tmp_key)) as out:
-                out.write(data)
+            try:
+                with self.filesystem.open_output_stream(self.path(tmp_key)) as out:
+                    out.write(data)
+            except BaseException:
+                with suppress(OSError):  # e.g. disk full: do not keep the partial bytes
+                    self.filesystem.delete_file(self.path(tmp_key))
+                self._remove_empty_tmp(tmp_key)
+                raise
             self._ensure_parent(key)
             self.filesystem.move(self.path(tmp_key), self.path(key))
             self._remove_empty_tmp(tmp_key)
@@ -150,10 +159,36 @@ class Lake:
     def quarantine(self, key: str) -> str:
         """Move a file to `quarantine/<its key>` so it stops being loaded but nothing is lost."""
         target = f"{QUARANTINE_PREFIX}/{key}"
+        copy = 1
+        while self.exists(target):  # the same key quarantined before: keep both copies
+            target = f"{QUARANTINE_PREFIX}/{key}.{copy}"
+            copy += 1
         with self._errors(f"quarantining {self.location(key)}"):
             self._ensure_parent(target)
             self.filesystem.move(self.path(key), self.path(target))
         return target
+
+    def remove_stale_temporaries(self, older_than_s: float = STALE_TMP_S) -> int:
+        """Delete what killed or disk-full writes left under `_tmp/`; files of writes still running are younger.
+
+        Returns how many files were removed.
+        """
+        selector = pafs.FileSelector(self.path(TMP_PREFIX), recursive=True, allow_not_found=True)
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+        removed = 0
+        with self._errors(f"cleaning {self.location(TMP_PREFIX)}"):
+            infos = self.filesystem.get_file_info(selector)
+            for info in infos:
+                if info.type == pafs.FileType.File and info.mtime is not None and info.mtime < cutoff:
+                    with suppress(FileNotFoundError):  # another cleaner got there first
+                        self.filesystem.delete_file(info.path)
+                    removed += 1
+            if isinstance(self.filesystem, pafs.LocalFileSystem):
+                for info in sorted(infos, key=lambda i: i.path.count("/"), reverse=True):
+                    if info.type == pafs.FileType.Directory:
+                        with suppress(OSError):  # not empty: a write in progress, or not stale yet
+                            Path(info.path).rmdir()
+        return removed
 
     def _ensure_parent(self, key: str) -> None:
         # S3 has no directories; creating them there costs requests and marker objects for nothing.
@@ -178,7 +213,7 @@ def storage_errors(action: str) -> Iterator[None]:
         raise
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise ShopstreamError(f"disk full while {action}: free some space and rerun") from exc
+            raise ResourceError(f"disk full while {action}: free some space and rerun") from exc
         if isinstance(exc, FileNotFoundError):
             raise ShopstreamError(f"not found while {action}") from exc
         first_line = next(iter(str(exc).strip().splitlines()), type(exc).__name__)

@@ -51,6 +51,23 @@ def validate_stack(stack: str) -> str:
     return stack
 
 
+_LAKE_FILE = re.compile(r"\A(?P<prefix>[a-z_/]+)/dt=\d{4}-\d{2}-\d{2}/[A-Za-z0-9_-][A-Za-z0-9._-]*\.parquet\Z")
+
+
+def validate_lake_key(table: str, key: str) -> str:
+    """A lake key of `table` in the lake layout (`<prefix>/dt=YYYY-MM-DD/<file>.parquet`), else a one-line error.
+
+    Keys come from manifests in the lake, which anyone with write access to the bucket can edit.
+    """
+    match = _LAKE_FILE.match(key)
+    if match is None or match["prefix"] != LAKE_PREFIXES.get(table):
+        raise ShopstreamError(
+            f"lake key {key!r} is not a {table} file of the lake layout "
+            f"({LAKE_PREFIXES.get(table, '?')}/dt=YYYY-MM-DD/<name>.parquet); check the manifest"
+        )
+    return key
+
+
 def partition_name(extract_date: str) -> str:
     """Name of the lake partition holding one extraction date (Hive style, readable by every engine)."""
     return f"dt={extract_date}"

@@ -11,10 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import source
-from pipeline.errors import ConfigError, ShopstreamError
+from pipeline.errors import ConfigError, QuarantinedFilesError, ShopstreamError
 from pipeline.naming import DEFAULT_STACK
 from pipeline.settings import ENV_HOME, ENV_WAREHOUSE, Settings, is_local_stack, resolve_settings, shopstream_home
 
@@ -39,7 +40,7 @@ def stack_settings(stack: str) -> Settings:
 
 
 # -- task callables ------------------------------------------------------------------------------------------------
-def ensure_source(stack: str, scale: float = 0.1, seed: int = 42) -> dict:
+def ensure_source(stack: str, scale: float = 0.1, seed: int | None = None) -> dict:
     """Start the stack's source (embedded PostgreSQL) and fill it with demo data when it is empty."""
     from pipeline.run import generate_if_empty
     from pipeline.source.database import describe
@@ -74,7 +75,7 @@ def load_table(stack: str, extract_date: str, table: str) -> dict:
     outcome = report.table(table)
     if outcome.quarantined:
         reasons = "; ".join(f"{q.key}: {q.reason}" for q in outcome.quarantined)
-        raise ShopstreamError(f"{len(outcome.quarantined)} {table} file(s) quarantined: {reasons}")
+        raise QuarantinedFilesError(f"{len(outcome.quarantined)} {table} file(s) quarantined: {reasons}")
     return {
         "table": table,
         "files_loaded": outcome.files_loaded,
@@ -105,6 +106,18 @@ def release_dbt_connections() -> None:
             manager._ENV = None
 
 
+def build_dbt(stack: str) -> str:
+    """`dbt build` of the whole project, as `shopstream transform` runs it; fails when a model or test fails."""
+    from pipeline.run import describe_transform, transform
+
+    report = transform(stack_settings(stack))
+    if report is None:
+        raise ShopstreamError("dbt project not found next to the pipeline")
+    if report.failed:
+        raise ShopstreamError(f"dbt build failed: {describe_transform(report)}")
+    return describe_transform(report)
+
+
 def generate_docs(stack: str) -> str:
     """Generate the dbt documentation site; the path of its index.html."""
     from pipeline.transform import docs
@@ -131,6 +144,22 @@ def summarize(stack: str, extract_date: str) -> dict:
     if empty:
         raise ShopstreamError(f"stack {stack!r}: empty marts after the run: {', '.join(empty)}")
     return summary
+
+
+def record_dag_run(stack: str, dag_id: str, started_at: datetime | None, error: str | None = None) -> bool:
+    """Append the DAG run to the stack's run history (success, or the failed task's error)."""
+    from pipeline.run import stack_status
+    from pipeline.runs import RunRecord, record
+
+    settings = stack_settings(stack)
+    run = RunRecord(origin="airflow", command=dag_id)
+    if started_at is not None:
+        run.started_at = started_at.astimezone(UTC).replace(tzinfo=None)
+    run.finish(0 if error is None else 1, error)
+    run.seconds = (datetime.now(UTC).replace(tzinfo=None) - run.started_at).total_seconds()
+    if error is None:
+        run.layer_rows = stack_status(settings).warehouse_rows
+    return record(settings, run)
 
 
 # -- dbt project for Cosmos ----------------------------------------------------------------------------------------

@@ -68,13 +68,16 @@ class RunSummary:
 
 
 def generate_if_empty(
-    settings: Settings, dsn: str, scale: float, seed: int, progress: Progress | None = None
+    settings: Settings, dsn: str, scale: float, seed: int | None, progress: Progress | None = None
 ) -> dict[str, int] | None:
-    """Fill an empty source with demo data; a source that already has data is left alone (None)."""
+    """Fill an empty source with demo data (seed None: the stack's data variant); a source that already has data
+    is left alone (None)."""
     from pipeline.generate import generate, is_empty
+    from pipeline.variant import stack_seed
 
     if not is_empty(dsn):
         return None
+    seed = stack_seed(settings) if seed is None else seed
 
     def table_progress(what: str, done: int, total: int) -> None:
         if progress:
@@ -102,7 +105,7 @@ def transform(
 def run_all(
     settings: Settings,
     scale: float = 1.0,
-    seed: int = 42,
+    seed: int | None = None,
     extract_date: str | None = None,
     progress: Progress | None = None,
     log: Log = print,

@@ -29,6 +29,7 @@ ENV_PG_PORT = "SHOPSTREAM_PG_PORT"  # TCP port of the embedded PostgreSQL
 ENV_LAKE_URI = "SHOPSTREAM_LAKE_URI"  # a directory or s3://bucket[/prefix]
 ENV_S3_ENDPOINT = "SHOPSTREAM_S3_ENDPOINT"  # S3-compatible endpoint (MinIO, moto), e.g. http://127.0.0.1:9000
 ENV_WAREHOUSE = "SHOPSTREAM_WAREHOUSE"  # duckdb | snowflake
+ENV_COURSE_SALT = "SHOPSTREAM_COURSE_SALT"  # the cohort's secret: it picks each stack's data variant
 
 DEFAULT_PG_PORT = 54329
 
@@ -127,6 +128,7 @@ class Settings(BaseModel):
     source: SourceSettings
     lake: LakeSettings
     warehouse: Warehouse
+    data_variant_seed: int | None = None  # from the stack outputs; None: derived from the name and course salt
 
     @property
     def names(self) -> StackNames:
@@ -196,6 +198,7 @@ def settings_from_outputs(stack: str, outputs: dict, origin: str) -> Settings:
             parquet_format=out.snowflake_parquet_format,
             csv_format=out.snowflake_csv_format,
         ),
+        data_variant_seed=out.variant_seed,
     )
 
 
@@ -279,6 +282,11 @@ def apply_overrides(
         else:
             raise ConfigError(f"unknown warehouse {warehouse!r}: choose duckdb or snowflake")
     return settings.model_copy(update=update) if update else settings
+
+
+def course_salt() -> str | None:
+    """The cohort's secret salt (instructors and graders set it; a student's hand-out never holds it)."""
+    return os.environ.get(ENV_COURSE_SALT) or None
 
 
 def _pg_port() -> int:

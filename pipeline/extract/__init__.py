@@ -113,6 +113,7 @@ def extract(
     extract_date = validate_date(extract_date)
     selected = SOURCE_TABLES if tables is None else validate_tables(tables)
     lake = Lake.from_settings(settings.lake)
+    lake.remove_stale_temporaries()  # what killed or disk-full extractions left behind
     report = ExtractReport(extract_date=extract_date, lake_uri=lake.uri)
     started = time.perf_counter()
     # Encoding and publishing one table's Parquet overlaps with fetching the next (pyarrow releases the GIL).

@@ -61,9 +61,19 @@ def load_tables(dsn: str, tables: dict[str, pa.Table], progress: Progress | None
             _load_in_one_transaction(conn, dsn, tables, progress)
         except psycopg.Error as exc:
             reason = exc.diag.message_primary or type(exc).__name__
+            _reclaim_space(dsn)
+            hint = "; free some disk space and rerun" if isinstance(exc, psycopg.errors.DiskFull) else ""
             raise ShopstreamError(
-                f"loading the demo data into {describe(dsn)} failed, nothing was loaded: {reason}"
+                f"loading the demo data into {describe(dsn)} failed, nothing was loaded: {reason}{hint}"
             ) from None
+
+
+def _reclaim_space(dsn: str) -> None:
+    """VACUUM the tables a failed load rolled back: their dead rows would hold the disk space (a disk-full failure
+    would then repeat at any scale) until autovacuum gets round to them."""
+    with contextlib.suppress(psycopg.Error, ShopstreamError), open_connection(dsn, autocommit=True) as conn:
+        for name in SOURCE_TABLES:
+            conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(name)))
 
 
 def _load_in_one_transaction(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from pipeline.errors import QuarantinedFilesError
 from pipeline.extract import validate_date, validate_tables
 from pipeline.lake import Lake
 from pipeline.load.report import LoadReport, QuarantinedFile, TableLoad
 from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings
 
-__all__ = ["LoadReport", "QuarantinedFile", "TableLoad", "load"]
+__all__ = ["LoadReport", "QuarantinedFile", "TableLoad", "check_quarantine", "load"]
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -37,3 +38,12 @@ def load(
     from pipeline.load.duckdb import load_duckdb
 
     return load_duckdb(settings, extract_date, progress=progress, tables=selected)
+
+
+def check_quarantine(report: LoadReport, accept: bool = False) -> None:
+    """A load that quarantined files is not a success unless the caller accepts it (`--accept-quarantine`)."""
+    if report.quarantined and not accept:
+        raise QuarantinedFilesError(
+            f"{len(report.quarantined)} file(s) quarantined, the rest loaded; fix or remove them and rerun, "
+            "or pass --accept-quarantine to accept the load as it is"
+        )

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ResourceError, ShopstreamError
 from pipeline.extract.schemas import TABLE_SCHEMAS, schema_problems
 from pipeline.lake import Lake, sha256_hex
+from pipeline.load.plan import plan_load
 from pipeline.load.report import LoadReport, QuarantinedFile
-from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, WAREHOUSE_SCHEMAS, StackNames
+from pipeline.load.validate import content_problems
+from pipeline.naming import SOURCE_TABLES, WAREHOUSE_SCHEMAS
 from pipeline.settings import DuckDBWarehouse, Settings
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -53,9 +55,9 @@ def open_warehouse(settings: Settings, read_only: bool = False) -> Iterator[duck
 def _warehouse_error(exc: duckdb.Error, warehouse: DuckDBWarehouse) -> ShopstreamError:
     text = str(exc)
     if "lock" in text.lower():
-        return ShopstreamError(IN_USE_MESSAGE)
-    if "No space left" in text:
-        return ShopstreamError(f"disk full while writing {warehouse.path}: free some space and rerun")
+        return ResourceError(IN_USE_MESSAGE)
+    if "No space left" in text or "not enough space" in text.lower():
+        return ResourceError(f"disk full while writing {warehouse.path}: free some space and rerun")
     first_line = next(iter(text.strip().splitlines()), type(exc).__name__)
     return ShopstreamError(f"DuckDB warehouse {warehouse.path}: {first_line}")
 
@@ -93,8 +95,10 @@ def load_duckdb(
     started = time.perf_counter()
     lake = Lake.from_settings(settings.lake)
     report = LoadReport(warehouse=str(settings.warehouse.path), extract_date=extract_date)
-    files = [(table, key) for table in tables for key in lake.list_files(_prefix(table, extract_date))]
     with open_warehouse(settings) as con:
+        plan = plan_load(lake, tables, extract_date)
+        report.unfinished, report.unknown = plan.unfinished, plan.unknown
+        files = plan.files
         ensure_raw(con)
         history = loaded_checksums(con)
         for done, (table, key) in enumerate(files):
@@ -105,10 +109,6 @@ def load_duckdb(
         progress("load done", len(files), len(files))
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _prefix(table: str, extract_date: str | None) -> str:
-    return StackNames.lake_partition(table, extract_date) if extract_date else LAKE_PREFIXES[table]
 
 
 def _load_one(
@@ -130,6 +130,11 @@ def _load_one(
     problems = schema_problems(table, arrow.schema)
     if problems:
         reason = f"not a {table} file: {'; '.join(problems)}"
+        outcome.quarantined.append(QuarantinedFile(key, lake.quarantine(key), reason))
+        return
+    problems = content_problems(table, arrow)
+    if problems:
+        reason = f"rows RAW.{table} cannot take: {'; '.join(problems)}"
         outcome.quarantined.append(QuarantinedFile(key, lake.quarantine(key), reason))
         return
     _insert_file(con, table, key, sha256, arrow, replace=loaded_sha is not None)
@@ -156,7 +161,10 @@ def _insert_file(
         con.execute(f"INSERT INTO {HISTORY_TABLE} VALUES (?, ?, ?, ?, ?)", history_row)
         con.commit()
     except BaseException:
-        con.rollback()
+        # After a failed write (disk full) DuckDB may have ended the transaction itself: a failing rollback must
+        # not hide the real error behind "cannot rollback - no transaction is active".
+        with suppress(duckdb.Error):
+            con.rollback()
         raise
     finally:
         con.unregister("lake_file")

@@ -29,6 +29,8 @@ class LoadReport:
     extract_date: str | None = None  # None: every partition not loaded yet
     tables: dict[str, TableLoad] = field(default_factory=dict)
     seconds: float = 0.0
+    unfinished: list[str] = field(default_factory=list)  # partitions left alone: their extraction has no manifest
+    unknown: list[str] = field(default_factory=list)  # files in the lake that are not Parquet: reported, not loaded
 
     def table(self, name: str) -> TableLoad:
         return self.tables.setdefault(name, TableLoad(name))

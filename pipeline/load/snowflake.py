@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import NothingToLoadError, ShopstreamError
 from pipeline.extract import manifest_key
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.lake import Lake
 from pipeline.load import snowflake_sql as sql
 from pipeline.load.report import LoadReport
 from pipeline.load.retry import is_role_propagation_error, retry_while_role_propagates
-from pipeline.naming import SOURCE_TABLES
+from pipeline.naming import SOURCE_TABLES, validate_lake_key
 from pipeline.settings import Settings, SnowflakeWarehouse
 from pipeline.warehouse_snowflake import connect, first_line, snowflake_warehouse
 
@@ -88,6 +88,8 @@ def load_snowflake(
 ) -> LoadReport:
     """Load `extract_date` (or, without a date, every extracted date) from the lake into RAW on Snowflake."""
     dates = [extract_date] if extract_date else extracted_dates(lake)
+    if not dates:
+        raise NothingToLoadError(f"the lake {lake.uri} holds no finished extraction: run `shopstream extract` first")
     report = LoadReport(warehouse=f"Snowflake {snowflake_warehouse(settings).database}", extract_date=extract_date)
     for date in dates:
         load = copy_partitions(settings, date, lake, progress, tables)
@@ -159,7 +161,7 @@ def manifest_files(lake: Lake, extract_date: str) -> dict[str, list[str]]:
     """Lake keys of the date's published files by table; a date without a manifest did not finish extracting."""
     manifest = lake.read_json(manifest_key(extract_date))
     if manifest is None:
-        raise ShopstreamError(
+        raise NothingToLoadError(
             f"no finished extraction for {extract_date} in {lake.uri}: run `shopstream extract --date {extract_date}`"
         )
     files: dict[str, list[str]] = {}
@@ -207,7 +209,7 @@ def _copy_file(run: _Runner, database: str, stage: str, file_format: str, table:
     """COPY one file and stamp its rows in one transaction; a file refused as a whole is reported, not raised."""
     from snowflake.connector.errors import ProgrammingError
 
-    key_path = PurePosixPath(key)
+    key_path = PurePosixPath(validate_lake_key(table, key))
     stage_path = str(key_path.parent.relative_to("raw"))
     statement = sql.copy_into(table, database, stage, stage_path, [key_path.name], file_format)
     run("BEGIN")

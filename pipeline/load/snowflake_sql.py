@@ -23,6 +23,9 @@ LOADED_AT_COLUMN = "_LOADED_AT"
 ON_ERROR = "CONTINUE"
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+# A partition under the stage (`postgres/orders/dt=2026-11-24`) and a file in it: nothing else reaches COPY.
+_STAGE_PATH = re.compile(r"\A[a-z_]+(/[a-z_]+)?/dt=\d{4}-\d{2}-\d{2}\Z")
+_FILE_NAME = re.compile(r"\A[A-Za-z0-9_-][A-Za-z0-9._-]*\.parquet\Z")
 
 
 def snowflake_type(dtype: pa.DataType) -> str:
@@ -104,10 +107,14 @@ def copy_into(table: str, database: str, stage: str, stage_path: str, files: lis
     """
     if not files:
         raise ValueError("COPY INTO needs at least one file")
+    if not _STAGE_PATH.match(stage_path.strip("/")) or not all(_FILE_NAME.match(name) for name in files):
+        raise ValueError(f"{stage_path!r} / {files!r} is not a lake partition and file name")
     names = ", ".join(literal(name) for name in files)
+    # Quoted as well as checked: a key from a tampered manifest can never add COPY options.
+    location = literal(f"@{dotted(stage)}/{stage_path.strip('/')}/")
     return (
         f"COPY INTO {qualified(database, 'RAW', table)}\n"
-        f"FROM @{dotted(stage)}/{stage_path.strip('/')}/\n"
+        f"FROM {location}\n"
         f"FILES = ({names})\n"
         f"FILE_FORMAT = (FORMAT_NAME = {literal(file_format)})\n"
         "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE\n"

@@ -7,22 +7,29 @@ down(settings)              # stop the embedded server; purge=True also deletes 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
+from collections.abc import Iterator
+from urllib.parse import quote
 
 import psycopg
 
 from pipeline.errors import ShopstreamError
 from pipeline.settings import Settings
+from pipeline.source import security
 from pipeline.source.database import (
     SUPERUSER_DATABASE,
     apply_schema,
+    describe,
     ensure_database,
+    ensure_owner_role,
     open_connection,
     table_counts,
 )
 from pipeline.source.server import HOST, SUPERUSER, EmbeddedServer
 
-__all__ = ["connect", "down", "source_dsn", "table_counts", "up"]
+__all__ = ["admin_dsn", "connect", "down", "source_dsn", "table_counts", "up"]
 
 
 def up(settings: Settings) -> str:
@@ -35,11 +42,16 @@ def up(settings: Settings) -> str:
         dsn = settings.source.dsn.get_secret_value()
         apply_schema(dsn)
         return dsn
-    server = _server(settings).start()
-    server_dsn = _dsn(server.port, SUPERUSER_DATABASE)
-    ensure_database(server_dsn, settings.source.database)
-    dsn = _dsn(server.port, settings.source.database)
-    apply_schema(dsn)
+    # One `up` at a time per stack: two first `up`s would race to create the same role and database.
+    with _stack_lock(settings):
+        server = _server(settings).start()
+        credentials = security.ensure_credentials(settings.home)
+        server_dsn = _dsn(server.port, SUPERUSER_DATABASE, SUPERUSER, credentials.superuser_password)
+        ensure_database(server_dsn, settings.source.database)
+        owner = settings.names.postgres_owner_role
+        ensure_owner_role(server_dsn, settings.source.database, owner, credentials.owner_password)
+        dsn = _dsn(server.port, settings.source.database, owner, credentials.owner_password)
+        apply_schema(dsn)
     return dsn
 
 
@@ -65,7 +77,24 @@ def source_dsn(settings: Settings) -> str:
             f"the source PostgreSQL of stack {settings.stack!r} is not running; "
             f"run `shopstream up --stack {settings.stack}`"
         )
-    return _dsn(server.port, settings.source.database)
+    credentials = _credentials(settings)
+    return _dsn(server.port, settings.source.database, settings.names.postgres_owner_role, credentials.owner_password)
+
+
+def display_dsn(settings: Settings, show_password: bool = False) -> str:
+    """The owner's connection string for psql or DBeaver; the password is masked unless asked for."""
+    dsn = source_dsn(settings)
+    if show_password or not settings.source.embedded:
+        return dsn if show_password else describe(dsn)
+    return dsn.replace(quote(_credentials(settings).owner_password, safe=""), "***")
+
+
+def admin_dsn(settings: Settings, database: str = SUPERUSER_DATABASE) -> str:
+    """The superuser's DSN of the running embedded server (for administration, never for the pipeline's steps)."""
+    server = _server(settings).running()
+    if server is None or not settings.source.embedded:
+        raise ShopstreamError(f"stack {settings.stack!r} has no running embedded PostgreSQL; run `shopstream up`")
+    return _dsn(server.port, database, SUPERUSER, _credentials(settings).superuser_password)
 
 
 def connect(settings: Settings) -> psycopg.Connection:
@@ -77,5 +106,23 @@ def _server(settings: Settings) -> EmbeddedServer:
     return EmbeddedServer(home=settings.home, pgdata=settings.pgdata, port=settings.source.port)
 
 
-def _dsn(port: int, database: str) -> str:
-    return f"postgresql://{SUPERUSER}@{HOST}:{port}/{database}"
+def _credentials(settings: Settings) -> security.Credentials:
+    credentials = security.read_credentials(settings.home)
+    if credentials is None:
+        raise ShopstreamError(
+            f"stack {settings.stack!r} has no PostgreSQL passwords yet ({security.credentials_path(settings.home)}); "
+            f"run `shopstream up --stack {settings.stack}`"
+        )
+    return credentials
+
+
+@contextlib.contextmanager
+def _stack_lock(settings: Settings) -> Iterator[None]:
+    security.make_private(settings.home)
+    with (settings.home / ".up.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _dsn(port: int, database: str, user: str, password: str) -> str:
+    return f"postgresql://{quote(user)}:{quote(password, safe='')}@{HOST}:{port}/{database}"

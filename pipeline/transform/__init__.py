@@ -17,7 +17,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pipeline.errors import ConfigError, ShopstreamError
+from pipeline.errors import ConfigError, DataTestsFailedError, ShopstreamError, brief
+from pipeline.processes import die_with_parent
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.transform.report import NodeResult, TransformReport, read_run_results
 from pipeline.warehouse_snowflake import (
@@ -47,7 +48,7 @@ _RESULT_EVENTS = {
 }
 
 
-class TransformError(ShopstreamError):
+class TransformError(DataTestsFailedError):
     """dbt ran but some nodes failed; `report` holds every node's outcome."""
 
     def __init__(self, message: str, report: TransformReport | None = None) -> None:
@@ -98,7 +99,8 @@ def build(
         args += ["--vars", json.dumps({"as_of_date": _validate_as_of_date(as_of_date)})]
     report = _invoke(settings, args, progress)
     if report.failures:
-        shown = "; ".join(report.failures[:3]) + (f"; and {report.failed - 3} more" if report.failed > 3 else "")
+        shown = "; ".join(brief(f, 160) for f in report.failures[:3])
+        shown += f"; and {report.failed - 3} more" if report.failed > 3 else ""
         raise TransformError(
             f"dbt build failed on {report.failed} node(s): {shown} (details: {report.log_path})", report
         )
@@ -140,8 +142,10 @@ def _invoke(settings: Settings, args: list[str], progress: Progress | None) -> T
     errors = _run_streaming(command, env, progress)
     if not results_file.exists():
         # dbt stopped before running any node: bad project, no connection, locked warehouse file…
-        reason = errors[-1] if errors else "see the log"
-        raise ShopstreamError(f"dbt {args[0]} could not run for stack {settings.stack!r}: {reason} ({log_path})")
+        reason = brief(errors[-1]) if errors else "no error message"
+        raise ShopstreamError(
+            f"dbt {args[0]} could not run for stack {settings.stack!r}: {reason} (details: {log_path / 'dbt.log'})"
+        )
     report = read_run_results(results_file, target, log_path / "dbt.log")
     report.seconds = report.seconds or round(time.perf_counter() - started, 3)
     return report
@@ -151,7 +155,13 @@ def _run_streaming(command: list[str], env: dict[str, str], progress: Progress |
     """Run dbt, feed finished nodes to `progress`, and return the error messages it logged."""
     errors: list[str] = []
     with subprocess.Popen(
-        command, env=env, cwd=DBT_PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        env=env,
+        cwd=DBT_PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=die_with_parent(),  # a killed `shopstream run` must not leave dbt holding the warehouse
     ) as process:
         assert process.stdout is not None
         for line in process.stdout:
@@ -161,7 +171,7 @@ def _run_streaming(command: list[str], env: dict[str, str], progress: Progress |
                 continue
             info, data = event.get("info", {}), event.get("data", {})
             if info.get("level") == "error" and info.get("msg"):
-                errors.append(" ".join(str(info["msg"]).split()))
+                errors.append(str(info["msg"]))  # whole: `brief` picks the telling line of a traceback
             if progress and info.get("name") in _RESULT_EVENTS:
                 progress(f"dbt {_node_name(data)}", int(data.get("index") or 0), _node_total(data))
     return errors

@@ -153,7 +153,7 @@ def test_statement_builder_matches_the_lake_schema() -> None:
     ).splitlines()
     assert copy == [
         "COPY INTO SHOPSTREAM_ALICE.RAW.ORDERS",
-        f"FROM @SHOPSTREAM_ALICE.RAW.LAKE_STAGE/postgres/orders/dt={DAY_1}/",
+        f"FROM '@SHOPSTREAM_ALICE.RAW.LAKE_STAGE/postgres/orders/dt={DAY_1}/'",  # quoted: no option injection
         "FILES = ('part-0000.parquet')",
         "FILE_FORMAT = (FORMAT_NAME = 'SHOPSTREAM_ALICE.RAW.PARQUET_FORMAT')",
         "MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE",

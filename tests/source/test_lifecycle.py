@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from pipeline.errors import ShopstreamError
 from pipeline.settings import ENV_PG_PORT, Settings, local_settings
-from pipeline.source import connect, down, source_dsn, table_counts, up
+from pipeline.source import admin_dsn, connect, down, source_dsn, table_counts, up
 from pipeline.source.server import EmbeddedServer, port_is_free
 from tests.fixtures.source import find_free_port
 
@@ -35,7 +35,8 @@ def _postmaster_pid(settings: Settings) -> int:
 
 def test_up_starts_the_server_and_creates_database_and_schema(life: Settings) -> None:
     dsn = up(life)
-    assert dsn == f"postgresql://postgres@127.0.0.1:{life.source.port}/shopstream_life"
+    assert dsn.startswith("postgresql://shopstream_life_owner:")
+    assert dsn.endswith(f"@127.0.0.1:{life.source.port}/shopstream_life")
     assert table_counts(dsn) == dict.fromkeys(table_counts(dsn), 0) and len(table_counts(dsn)) == 6
     assert (life.home / "logs" / "postgres.log").read_text()  # the server log stays in the stack folder
     assert source_dsn(life) == dsn
@@ -134,7 +135,7 @@ def test_an_unreachable_dsn_names_host_and_port_but_hides_the_password(shopstrea
 
 def test_a_user_dsn_gets_the_schema_and_nothing_else(life: Settings, source_settings: Settings) -> None:
     """A reachable user DSN (here: a fresh database on the session server) only receives the missing tables."""
-    server_dsn = source_dsn(source_settings).rsplit("/", 1)[0]
+    server_dsn = admin_dsn(source_settings).rsplit("/", 1)[0]
     with psycopg.connect(f"{server_dsn}/postgres", autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS byo_source")
         conn.execute("CREATE DATABASE byo_source")

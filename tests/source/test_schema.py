@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from pipeline.naming import SOURCE_TABLES
 from pipeline.source import table_counts
@@ -82,7 +83,7 @@ def test_an_order_of_an_unknown_user_is_rejected(conn: psycopg.Connection) -> No
 
 
 def test_applying_the_schema_again_keeps_the_rows(conn: psycopg.Connection) -> None:
-    dsn = conn.info.dsn
+    dsn = make_conninfo(conn.info.dsn, password=conn.info.password)  # info.dsn leaves the password out
     apply_schema(dsn)
     apply_schema(dsn)
     counts = table_counts(dsn)

@@ -1,0 +1,169 @@
+"""The answer key of a stack: what its RAW tables and marts must hold, built with the reference road off to the side.
+
+The key is the pipeline's own road (generate → extract → load → dbt) run on the stack's data variant in a scratch
+folder: its own embedded PostgreSQL on a free port, its own lake directory and DuckDB file, deleted afterwards.
+The student's stack is never touched. Keys are cached per cohort (`<keys dir>/<stack>.json`) and are canonical
+JSON — sorted keys, no timestamps, money as fixed two-decimal text — so a key rebuilt from scratch is the same
+bytes. A cached key is reused only while its seed, scale and the road's code (generator, schema, dbt project) are
+unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ShopstreamError
+from pipeline.grade.figures import MODEL_SCHEMAS, DuckDBReader, figure_columns, mart_figures, mart_rows, raw_counts
+from pipeline.naming import StackNames
+from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
+
+KEY_FORMAT = 1
+# The reference road's extraction date: partitions are named after it, no figure depends on it.
+KEY_EXTRACT_DATE = "2000-01-01"
+# dbt models only: the project's tests are the student's check (`data_tests`), not the key's.
+KEY_BUILD_EXCLUDE = "resource_type:test resource_type:unit_test"
+
+_ROOT = Path(__file__).resolve().parents[2]
+# What the key depends on besides (seed, scale): a change here makes cached keys stale.
+_ROAD = ("pipeline/generate", "pipeline/source/schema.sql", "dbt/models", "dbt/macros", "dbt/dbt_project.yml")
+
+Key = dict[str, Any]
+
+
+def default_keys_dir(cohort: str) -> Path:
+    """Where keys of `cohort` are cached: `$SHOPSTREAM_HOME/grading/<cohort>/keys`."""
+    return shopstream_home() / "grading" / cohort / "keys"
+
+
+def key_path(keys_dir: Path, stack: str) -> Path:
+    return Path(keys_dir) / f"{stack}.json"
+
+
+def road_digest() -> str:
+    """sha256 of the code that turns a seed into marts, so a key built by other code is never reused."""
+    digest = hashlib.sha256()
+    for entry in _ROAD:
+        path = _ROOT / entry
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(file.relative_to(_ROOT).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def canonical_json(document: Key) -> str:
+    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def read_key(path: Path) -> Key:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ShopstreamError(f"no answer key at {path}: build it with `shopstream grade key`") from None
+    except json.JSONDecodeError as exc:
+        raise ShopstreamError(f"answer key {path} is not valid JSON (line {exc.lineno}): rebuild it") from None
+
+
+def ensure_key(stack: str, seed: int, scale: float, keys_dir: Path, *, rebuild: bool = False) -> Key:
+    """The cached key of `stack` when it is current, else a freshly built one (written to the cache)."""
+    path = key_path(keys_dir, stack)
+    if path.exists() and not rebuild:
+        cached = read_key(path)
+        if _is_current(cached, stack, seed, scale):
+            return cached
+    key = build_key(stack, seed, scale)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(canonical_json(key))
+    os.replace(tmp, path)
+    return key
+
+
+def _is_current(key: Key, stack: str, seed: int, scale: float) -> bool:
+    wanted = {"format": KEY_FORMAT, "stack": stack, "seed": seed, "scale": scale, "road": road_digest()}
+    return all(key.get(name) == value for name, value in wanted.items())
+
+
+def build_key(stack: str, seed: int, scale: float) -> Key:
+    """Run the reference road for (stack, seed, scale) in a scratch folder and read the key off its warehouse."""
+    from pipeline import source
+    from pipeline.extract import extract
+    from pipeline.generate import generate
+    from pipeline.load import load
+    from pipeline.transform import build
+
+    scratch = Path(tempfile.mkdtemp(prefix="shopstream-key-"))
+    scratch.chmod(0o755)  # as root the embedded server runs as a system user that must traverse this folder
+    settings = scratch_settings(stack, scratch / stack)
+    try:
+        try:
+            generate(source.up(settings), scale=scale, seed=seed)
+            extract(settings, KEY_EXTRACT_DATE)
+            report = load(settings, KEY_EXTRACT_DATE)
+        finally:
+            source.down(settings)
+        if report.quarantined:
+            raise ShopstreamError(f"the reference road quarantined {len(report.quarantined)} file(s); key not built")
+        build(settings, exclude=KEY_BUILD_EXCLUDE)
+        reader = DuckDBReader(str(settings.warehouse.path))
+        try:
+            return {
+                "format": KEY_FORMAT,
+                "stack": stack,
+                "seed": seed,
+                "scale": scale,
+                "road": road_digest(),
+                **read_key_figures(reader),
+            }
+        finally:
+            reader.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def scratch_settings(stack: str, home: Path) -> Settings:
+    """A local stack under `home` with its own PostgreSQL port: nothing shared with the real stack of that name."""
+    names = StackNames(stack)
+    return Settings(
+        stack=stack,
+        origin="answer key (scratch road)",
+        home=home,
+        source=SourceSettings(database=names.postgres_database, port=free_port()),
+        lake=LakeSettings(uri=str(home / "lake")),
+        warehouse=DuckDBWarehouse(path=home / names.duckdb_file),
+    )
+
+
+def read_key_figures(reader: DuckDBReader) -> Key:
+    """RAW rows per table, the models with their columns, and each mart's measures, breakdowns and figures."""
+    models = reader.columns(MODEL_SCHEMAS)
+    marts = {}
+    for mart, columns in models.get("MARTS", {}).items():
+        rows = mart_rows(reader, mart, columns)
+        measures, breakdowns = figure_columns(columns, rows)
+        used = [*measures, *breakdowns]
+        used_rows = [tuple(row[columns.index(name)] for name in used) for row in rows]
+        marts[mart] = {
+            "measures": measures,
+            "breakdowns": breakdowns,
+            "figures": mart_figures(used, used_rows, measures, breakdowns),
+        }
+    return {
+        "raw_rows": {table: counts["ids"] for table, counts in raw_counts(reader).items()},
+        "models": models,
+        "marts": marts,
+    }
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

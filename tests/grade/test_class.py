@@ -1,0 +1,93 @@
+"""Grading a class of ten local stacks through `shopstream grade class`: reports, grades.csv and overview.md.
+
+The class is a realistic mix: four finished stacks, one built on another student's data, two that stopped after
+extract, one after load, two never created. The rubric comes from a YAML file with the dbt data tests disabled
+(they cost a dbt run per student and are graded in test_grade_local.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.grade.rubric import DEFAULT_RUBRIC
+from pipeline.settings import Settings, shopstream_home
+from tests.grade.conftest import SCALE, Cohort, build_student_stack
+
+pytestmark = pytest.mark.slow
+
+CLASS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+
+
+def stack_copied_from(source: Settings, stack: str) -> None:
+    """`stack` made of another student's lake and warehouse (only the file name follows the stack)."""
+    home = shopstream_home() / stack
+    shutil.copytree(source.home / "lake", home / "lake")
+    shutil.copyfile(source.warehouse.path, home / f"shopstream_{stack}.duckdb")
+
+
+@pytest.fixture(scope="module")
+def graded_class(cohort: Cohort, alice: Settings, bob: Settings, tmp_path_factory) -> dict:
+    build_student_stack("carol")
+    build_student_stack("dave")
+    stack_copied_from(alice, "erin")
+    build_student_stack("frank", upto="extract")
+    build_student_stack("grace", upto="extract")
+    build_student_stack("heidi", upto="load")
+    folder = tmp_path_factory.mktemp("class")
+    rubric = yaml.safe_load(DEFAULT_RUBRIC.read_text())
+    for entry in rubric["checks"]:
+        entry["enabled"] = entry["id"] != "data_tests"
+    (folder / "rubric.yml").write_text(yaml.safe_dump(rubric))
+    out = folder / "grades"
+    result = CliRunner().invoke(
+        app,
+        [
+            "grade", "class", "--stacks", ",".join(CLASS), "--cohort", "test", "--keys", str(cohort.keys_dir),
+            "--scale", str(SCALE), "--rubric", str(folder / "rubric.yml"), "--out", str(out), "--parallel", "2",
+        ],
+    )  # fmt: skip
+    with (out / "grades.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    return {"result": result, "out": out, "rows": {row["student_id"]: row for row in rows}, "order": rows}
+
+
+def test_class_grading_exits_zero_and_writes_every_report(graded_class: dict) -> None:
+    result, out = graded_class["result"], graded_class["out"]
+    assert result.exit_code == 0, result.output
+    graded = CLASS[:8]
+    assert sorted(p.stem for p in out.glob("*.json")) == sorted(graded)
+    assert sorted(p.stem for p in out.glob("*.md") if p.stem != "overview") == sorted(graded)
+
+
+def test_grades_csv_has_one_row_per_student_and_one_column_per_check(graded_class: dict) -> None:
+    rows, order = graded_class["rows"], graded_class["order"]
+    assert [row["student_id"] for row in order] == CLASS
+    columns = list(order[0])
+    assert columns[:7] == ["student_id", "stack", "score", "max_score", "percent", "copied_from", "error"]
+    assert {"lake_layout", "raw_rows", "figures.mart_sales_overview", "independent_work"} <= set(columns)
+    assert "data_tests" not in columns  # disabled in the rubric file
+    for finished in ("alice", "bob", "carol", "dave"):
+        assert rows[finished]["score"] == rows[finished]["max_score"], rows[finished]
+        assert float(rows[finished]["max_score"]) >= 90
+    assert rows["erin"]["copied_from"] == "alice" and rows["erin"]["independent_work"] == "0"
+    for stopped in ("frank", "grace"):
+        assert (rows[stopped]["lake_layout"], rows[stopped]["raw_rows"]) == ("10", "0")
+    assert (rows["heidi"]["raw_rows"], rows["heidi"]["marts_models"]) == ("15", "0")
+    for missing in ("ivan", "judy"):
+        assert "unknown stack" in rows[missing]["error"] and rows[missing]["score"] == ""
+
+
+def test_overview_shows_the_distribution_copies_and_missing_students(graded_class: dict) -> None:
+    overview = (graded_class["out"] / "overview.md").read_text()
+    assert "8 of 10 students graded" in overview
+    counts = [int(n) for n in re.findall(r"^\| \d+-\d+ % \| (\d+) \|", overview, flags=re.MULTILINE)]
+    assert len(counts) == 10 and sum(counts) == 8 and counts[-1] == 4
+    assert "`erin`: figures equal the key of alice" in overview
+    assert "`ivan`: unknown stack" in overview
