@@ -7,6 +7,7 @@ import pulumi_aws as aws
 import pulumi_snowflake as snowflake
 
 from infra.course import classroom_extras
+from infra.governance import Governance, merchant_ids_from_config
 from infra.integration import LakeIntegration
 from infra.lake import CostBudget, Lake, PipelineIdentity
 from infra.providers import aws_provider, snowflake_providers
@@ -35,6 +36,7 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
     warehouse = Warehouse("warehouse", names, config, snowflake_admins)
     integration = LakeIntegration("lake-integration", names, lake.bucket, warehouse, aws_admin, snowflake_admins)
     StreamIngest("stream", names, lake.bucket, warehouse, integration, aws_admin, snowflake_admins)
+    Governance("governance", names, warehouse, snowflake_admins, merchant_ids_from_config())
 
     raw = warehouse.schemas["RAW"]
     outputs: dict[str, pulumi.Input] = {

@@ -559,3 +559,7 @@ from pipeline.grade.cli import grade_app  # noqa: E402
 
 app.add_typer(classroom_app, name="classroom")
 app.add_typer(grade_app, name="grade")
+
+# Commands defined in their own modules register themselves on `app` when imported.
+from pipeline.privacy import cli as _privacy_cli  # noqa: E402, F401
+from pipeline.quality import cli as _quality_cli  # noqa: E402, F401

@@ -218,6 +218,22 @@ class StackNames:
         """Path of a partition relative to the stage, which points at `<lake>/raw/`."""
         return str(PurePosixPath(LAKE_PREFIXES[table]).relative_to("raw") / partition_name(extract_date))
 
+    # -- governance (tags, policies, roles; declared by infra/governance.py, attached by dbt) -------------------
+    @property
+    def governance_schema(self) -> str:
+        """Tags, policies and the merchant mapping live in CORE: the warehouse has exactly four schemas."""
+        return f"{self.database}.CORE"
+
+    @property
+    def governance_roles(self) -> dict[str, str]:
+        """Reader roles of the stack: PII in clear, marketing (EU rows only), junior analyst (no financial columns)."""
+        return {
+            purpose: f"{self._upper}_{purpose.upper()}" for purpose in ("pii_reader", "marketing", "junior_analyst")
+        }
+
+    def merchant_role(self, merchant_id: int) -> str:
+        return f"{self._upper}_MERCHANT_{merchant_id}"
+
 
 # -- classroom: one stack per student of a cohort, plus the cohort's instructor stack ---------------------------------
 # The cohort of a classroom stack is unambiguous: everything before the first hyphen (_COHORT_PATTERN above).

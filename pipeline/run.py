@@ -142,10 +142,24 @@ def run_all(
     )
     if transform_available():
         summary.transform = step("transform", lambda: transform(settings, progress), describe_transform)
+        step("quality", lambda: write_quality_report(settings), describe_quality)
     else:
         log(SKIP_TRANSFORM)
     summary.status = stack_status(settings)
     return summary
+
+
+def write_quality_report(settings: Settings) -> Any:
+    from pipeline.quality import write_report
+
+    return write_report(settings)
+
+
+def describe_quality(report: Any) -> str:
+    if report is None:
+        return "no data-quality mart yet"
+    counts = report.counts
+    return f"{counts['pass']} rules passed, {counts['warn']} warned, {counts['fail']} failed → {report.markdown_path}"
 
 
 def describe_transform(report: TransformReport) -> str:

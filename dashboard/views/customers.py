@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters
 from dashboard import formatting as fmt
+from dashboard.privacy import mask_people
 
 CHURN_STYLES = {
     "High": "background-color: #fdecea; color: #b71c1c; font-weight: 600",
@@ -33,7 +34,7 @@ if segments.empty:
 
 customers = int(segments["customers"].sum())
 lifetime_value = float(segments["lifetime_value"].sum())
-top = data.top_customers(*period, limit=TOP)
+top = mask_people(data.top_customers(*period, limit=TOP))  # no raw email or name unless entitled
 cards = st.columns(3)
 cards[0].metric("Customers", fmt.count(customers), border=True)
 cards[1].metric("Lifetime value", fmt.money(lifetime_value), border=True, help="Revenue of their completed orders.")

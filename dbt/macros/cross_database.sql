@@ -102,3 +102,17 @@
 {% macro duckdb__type_float() -%}
     double
 {%- endmacro %}
+
+
+{# True when the whole string matches the regular expression (Snowflake's REGEXP_LIKE is anchored; DuckDB's is not). #}
+{% macro matches_regex(expression, pattern) -%}
+    {{ return(adapter.dispatch('matches_regex', 'shopstream')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__matches_regex(expression, pattern) -%}
+    regexp_full_match({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro snowflake__matches_regex(expression, pattern) -%}
+    regexp_like({{ expression }}, '{{ pattern }}')
+{%- endmacro %}

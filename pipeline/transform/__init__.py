@@ -57,11 +57,16 @@ class TransformError(DataTestsFailedError):
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment variables the dbt profile reads for this stack (no credentials: those stay in the environment)."""
+    """Environment variables the dbt profile and models read for this stack (no credentials: those stay in the
+    environment; the privacy salt is the stack's secret for the `person_key` macro)."""
+    from pipeline.privacy.salt import ENV_SALT, privacy_salt
+
+    salt = {ENV_SALT: privacy_salt(settings)}
     if isinstance(settings.warehouse, DuckDBWarehouse):
-        return {"SHOPSTREAM_DBT_TARGET": "local", "SHOPSTREAM_DUCKDB_PATH": str(settings.warehouse.path)}
+        return {"SHOPSTREAM_DBT_TARGET": "local", "SHOPSTREAM_DUCKDB_PATH": str(settings.warehouse.path), **salt}
     warehouse = snowflake_warehouse(settings)
     return {
+        **salt,
         "SHOPSTREAM_DBT_TARGET": "snowflake",
         "SHOPSTREAM_SF_ACCOUNT": warehouse.account,
         "SHOPSTREAM_SF_DATABASE": warehouse.database,

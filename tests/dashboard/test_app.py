@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboard.privacy import mask_email
 from tests.dashboard.conftest import APP, PAGES, chart, metrics, number, warehouse
 
 pytestmark = pytest.mark.slow
@@ -163,7 +164,9 @@ def test_customers_page_segments_and_top_customers(app, marts_stack):
     )
     table = at.dataframe[0].value
     assert list(table.columns) == ["Name", "Email", "Country", "Lifetime value", "Orders", "Segment", "Churn risk"]
-    assert table["Email"].tolist() == [email for email, _ in top]
+    # Personal data is masked by default: the domain shows, the person does not.
+    assert table["Email"].tolist() == [mask_email(email) for email, _ in top]
+    assert not set(table["Email"]) & {email for email, _ in top}
 
     # Churn risk is coloured: every row of one risk level has the same style, and the three levels differ.
     styles = churn_styles(at.dataframe[0].proto.arrow_data.styler.styles, column=6)

@@ -14,12 +14,18 @@ from pydantic import SecretStr
 
 from pipeline.errors import ConfigError
 from pipeline.naming import LAKE_PREFIXES, WAREHOUSE_SCHEMAS, StackNames
+from pipeline.privacy import policies
 from pipeline.settings import SECRET_OUTPUTS, StackOutputs, settings_from_outputs
 from pipeline.stream.tables import STREAM_TABLES
 from tests.infra.conftest import COHORT, STUDENT_PUBLIC_KEY, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, run_program
 
 ALICE = StackNames("alice", COHORT, AWS_ACCOUNT_ID)
+# Schema-level governance objects (tags, policies, the merchant mapping) repeat by design in each database.
+GOVERNANCE_OBJECTS = {
+    policies.PII_TAG, policies.FINANCIAL_TAG, policies.PII_MASK, policies.FINANCIAL_MASK_NUMBER,
+    policies.FINANCIAL_MASK_FLOAT, policies.EU_ROW_POLICY, policies.MERCHANT_ROW_POLICY,
+}  # fmt: skip
 BOB = StackNames("bob", COHORT, AWS_ACCOUNT_ID)
 BUCKET = "aws:s3/bucket:Bucket"
 ROLE = "aws:iam/role:Role"
@@ -130,7 +136,7 @@ def test_warehouses_are_small_suspending_and_guarded_by_the_resource_monitor(ali
         assert warehouse["initiallySuspended"] is True
         assert 0 < warehouse["statementTimeoutInSeconds"] <= 3600
     # Only ACCOUNTADMIN may assign a resource monitor: it does so after SYSADMIN created the warehouse.
-    executes = alice.of_type("snowflake:index/execute:Execute")
+    executes = [d for d in alice.of_type("snowflake:index/execute:Execute") if not d.name.startswith("governance-")]
     assignments = {d.inputs["execute"]: d for d in executes if d.inputs["execute"].startswith("ALTER WAREHOUSE")}
     assert set(assignments) == {
         f'ALTER WAREHOUSE "{w}" SET RESOURCE_MONITOR = "{names.resource_monitor}"' for w in names.warehouses.values()
@@ -142,8 +148,8 @@ def test_warehouses_are_small_suspending_and_guarded_by_the_resource_monitor(ali
 
 def test_student_role_is_granted_only_its_own_database_schemas_and_warehouses(alice: ProgramRun):
     names = ALICE
-    role = alice.one("snowflake:index/accountRole:AccountRole")
-    assert role.inputs["name"] == names.role
+    roles = {r.inputs["name"] for r in alice.of_type("snowflake:index/accountRole:AccountRole")}
+    assert names.role in roles  # the reader roles of infra/governance.py are the others
     grants = alice.of_type(GRANT)
     grants = [g for g in grants if g.inputs["accountRoleName"] == names.role]
     on_objects = {
@@ -157,7 +163,11 @@ def test_student_role_is_granted_only_its_own_database_schemas_and_warehouses(al
     assert set(on_schemas) == {f'"{names.database}"."{schema}"' for schema in WAREHOUSE_SCHEMAS}
     assert all({"USAGE", "CREATE TABLE", "CREATE VIEW"} <= set(p) for p in on_schemas.values())
     on_schema_objects = {g.inputs["onSchemaObject"]["objectName"] for g in grants if "onSchemaObject" in g.inputs}
-    assert all(name.startswith(f'"{names.database}"."RAW".') for name in on_schema_objects)
+    # RAW objects, and APPLY on the governance tags and row access policies dbt attaches (infra/governance.py).
+    assert all(
+        name.startswith(f'"{names.database}"."RAW".') or name.rsplit(".", 1)[-1] in GOVERNANCE_OBJECTS
+        for name in on_schema_objects
+    )
     users = {g.inputs.get("userName") for g in alice.of_type("snowflake:index/grantAccountRole:GrantAccountRole")}
     assert {names.student_user, "ALICE_SSO"} <= users
 
@@ -256,7 +266,7 @@ def physical_names(run: ProgramRun) -> set[str]:
 def test_two_stacks_never_share_a_name(alice: ProgramRun, bob: ProgramRun):
     # Schema names repeat by design (RAW in each database); every other physical name is the stack's own.
     shared = physical_names(alice) & physical_names(bob)
-    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"}
+    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"} | GOVERNANCE_OBJECTS
     assert alice.outputs["snowflake_database"] != bob.outputs["snowflake_database"]
     assert alice.outputs["lake_bucket"] != bob.outputs["lake_bucket"]
 
@@ -280,6 +290,7 @@ def test_children_are_parented_and_prefixed_by_their_component(alice: ProgramRun
         "Source": "source",
         "CostBudget": "cost",
         "GraderAccess": "grader-access",
+        "Governance": "governance",
     }
     providers = {d.name for d in alice.declared if d.type.startswith("pulumi:providers:")}
     assert providers == {"aws", *(f"snowflake-{r}" for r in ("accountadmin", "sysadmin", "useradmin", "securityadmin"))}
@@ -336,7 +347,7 @@ def test_stack_without_source_loads_with_embedded_postgres_settings(bob: Program
 def test_two_cohorts_with_the_same_student_share_no_physical_name(alice: ProgramRun, alice_next_term: ProgramRun):
     """Every physical name in AWS, Snowflake and PostgreSQL carries the cohort (schemas live inside a database)."""
     shared = physical_names(alice) & physical_names(alice_next_term)
-    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"}
+    assert shared == set(WAREHOUSE_SCHEMAS) | {"LAKE_STAGE", "PARQUET_FORMAT", "CSV_FORMAT"} | GOVERNANCE_OBJECTS
     for key in ("lake_bucket", "snowflake_database", "snowflake_role", "snowflake_user"):
         assert alice.outputs[key] != alice_next_term.outputs[key]
     assert alice.outputs["postgres_dsn"] != alice_next_term.outputs["postgres_dsn"]
@@ -367,10 +378,13 @@ def test_snowflake_objects_are_created_by_the_least_powerful_role(alice: Program
     roles = {}
     for resource in alice.declared:
         if resource.type.startswith("snowflake:index/"):
-            roles.setdefault(resource.type.split(":")[-1], set()).add(role_of(alice, resource))
+            # Governance objects are SYSADMIN's (checked below); the other Executes assign resource monitors.
+            kind = "Governance" if resource.name.startswith("governance-") and "Grant" not in resource.type else None
+            roles.setdefault(kind or resource.type.split(":")[-1], set()).add(role_of(alice, resource))
     assert roles["Database"] == roles["Schema"] == roles["Warehouse"] == {"SYSADMIN"}
     assert roles["StageExternalS3"] == roles["FileFormatParquet"] == roles["FileFormatCsv"] == {"SYSADMIN"}
     assert roles["User"] == roles["AccountRole"] == {"USERADMIN"}
+    assert roles["Governance"] == {"SYSADMIN", "USERADMIN"}  # tags, policies, mapping table; reader roles
     assert roles["GrantPrivilegesToAccountRole"] == roles["GrantAccountRole"] == {"SECURITYADMIN"}
     assert roles["StorageIntegrationAws"] == roles["ResourceMonitor"] == {"ACCOUNTADMIN"}
     # Resource-monitor assignments need ACCOUNTADMIN; the stream's pipes (CREATE PIPE) are SYSADMIN's schema objects.

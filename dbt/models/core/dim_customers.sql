@@ -46,6 +46,7 @@ history as (
 
 select
     user_id as customer_key,
+    {{ person_key('email') }} as person_key,
     email,
     first_name,
     last_name,

@@ -17,6 +17,7 @@ scored as (
 
 select
     customer_key,
+    person_key,
     full_name as customer_name,
     full_name,  -- the course guide's name for customer_name (Power BI's customer table)
     email,

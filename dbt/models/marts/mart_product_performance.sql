@@ -5,7 +5,7 @@ with lines as (
 ),
 
 products as (
-    select product_key, product_name, product_category from {{ ref('dim_products') }}
+    select product_key, product_name, product_category, merchant_id from {{ ref('dim_products') }}
 ),
 
 product_sales as (
@@ -35,6 +35,7 @@ ranked as (
 
 select
     r.product_key,
+    p.merchant_id,
     coalesce(p.product_name, 'Unknown') as product_name,
     coalesce(p.product_category, 'Unknown') as product_category,
     r.total_orders,
