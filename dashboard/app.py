@@ -27,6 +27,7 @@ PAGES = [
     st.Page("views/funnel.py", title="Funnel"),
     st.Page("views/operations.py", title="Operations"),
     st.Page("views/quality.py", title="Data quality"),
+    st.Page("views/live.py", title="Live"),
 ]
 
 

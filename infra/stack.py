@@ -13,6 +13,7 @@ from infra.lake import CostBudget, Lake, PipelineIdentity
 from infra.providers import aws_provider, snowflake_providers
 from infra.source import Source
 from infra.stack_config import load_config
+from infra.stream import StreamIngest
 from infra.warehouse import DEFAULT_WAREHOUSE, Warehouse
 from pipeline.naming import PROJECT, StackNames
 from pipeline.variant import variant_seed
@@ -34,6 +35,7 @@ def build(stack: str | None = None) -> dict[str, pulumi.Input]:
     CostBudget("cost", names, config.budget_usd, config.owner_email, aws_admin)
     warehouse = Warehouse("warehouse", names, config, snowflake_admins)
     integration = LakeIntegration("lake-integration", names, lake.bucket, warehouse, aws_admin, snowflake_admins)
+    StreamIngest("stream", names, lake.bucket, warehouse, integration, aws_admin, snowflake_admins)
     Governance("governance", names, warehouse, snowflake_admins, merchant_ids_from_config())
 
     raw = warehouse.schemas["RAW"]

@@ -467,6 +467,11 @@ from pipeline.predict.command import print_report as print_prediction  # noqa: E
 
 app.command("predict", epilog=PREDICT_EPILOG)(predict_command)
 
+from pipeline.stream.cli import EPILOG as _STREAM_EPILOG  # noqa: E402
+from pipeline.stream.cli import stream as _stream  # noqa: E402
+
+app.command("stream", epilog=_STREAM_EPILOG)(friendly_errors(_stream))
+
 
 # -- rendering -----------------------------------------------------------------------------------------------------
 def _check_scale(scale: float) -> None:

@@ -16,6 +16,7 @@ from pipeline.errors import ConfigError
 from pipeline.naming import LAKE_PREFIXES, WAREHOUSE_SCHEMAS, StackNames
 from pipeline.privacy import policies
 from pipeline.settings import SECRET_OUTPUTS, StackOutputs, settings_from_outputs
+from pipeline.stream.tables import STREAM_TABLES
 from tests.infra.conftest import COHORT, STUDENT_PUBLIC_KEY, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, run_program
 
@@ -136,7 +137,7 @@ def test_warehouses_are_small_suspending_and_guarded_by_the_resource_monitor(ali
         assert 0 < warehouse["statementTimeoutInSeconds"] <= 3600
     # Only ACCOUNTADMIN may assign a resource monitor: it does so after SYSADMIN created the warehouse.
     executes = [d for d in alice.of_type("snowflake:index/execute:Execute") if not d.name.startswith("governance-")]
-    assignments = {d.inputs["execute"]: d for d in executes}
+    assignments = {d.inputs["execute"]: d for d in executes if d.inputs["execute"].startswith("ALTER WAREHOUSE")}
     assert set(assignments) == {
         f'ALTER WAREHOUSE "{w}" SET RESOURCE_MONITOR = "{names.resource_monitor}"' for w in names.warehouses.values()
     }
@@ -285,6 +286,7 @@ def test_children_are_parented_and_prefixed_by_their_component(alice: ProgramRun
         "PipelineIdentity": "pipeline",
         "Warehouse": "warehouse",
         "LakeIntegration": "lake-integration",
+        "StreamIngest": "stream",
         "Source": "source",
         "CostBudget": "cost",
         "GraderAccess": "grader-access",
@@ -384,7 +386,13 @@ def test_snowflake_objects_are_created_by_the_least_powerful_role(alice: Program
     assert roles["User"] == roles["AccountRole"] == {"USERADMIN"}
     assert roles["Governance"] == {"SYSADMIN", "USERADMIN"}  # tags, policies, mapping table; reader roles
     assert roles["GrantPrivilegesToAccountRole"] == roles["GrantAccountRole"] == {"SECURITYADMIN"}
-    assert roles["StorageIntegrationAws"] == roles["ResourceMonitor"] == roles["Execute"] == {"ACCOUNTADMIN"}
+    assert roles["StorageIntegrationAws"] == roles["ResourceMonitor"] == {"ACCOUNTADMIN"}
+    # Resource-monitor assignments need ACCOUNTADMIN; the stream's pipes (CREATE PIPE) are SYSADMIN's schema objects.
+    assert roles["Execute"] == {"ACCOUNTADMIN", "SYSADMIN"}
+    pipes = [
+        d for d in alice.of_type("snowflake:index/execute:Execute") if d.inputs["execute"].startswith("CREATE PIPE")
+    ]
+    assert len(pipes) == len(STREAM_TABLES) and {role_of(alice, d) for d in pipes} == {"SYSADMIN"}
     # SYSADMIN may use the integration it builds the stage on; every provider signs in with a key pair.
     usage = alice.named("lake-integration-integration-usage").inputs
     assert (usage["accountRoleName"], usage["onAccountObject"]["objectType"]) == ("SYSADMIN", "INTEGRATION")

@@ -1,0 +1,115 @@
+"""Snowpipe auto-ingest of the lake's stream prefix: one pipe per stream table, one bucket notification.
+
+Every micro-batch file the stream publishes under `raw/stream/<table>/` fires an S3 event to the pipes' SQS queue;
+Snowpipe then copies it into the RAW table with its file name and load time, the columns the local loader stamps.
+Snowflake gives every auto-ingest pipe of an account and region the same queue, and S3 keeps exactly one
+notification configuration per bucket, so the notification is declared here and nowhere else, filtered to the
+stream prefix and Parquet files (the lake's `_tmp/` writes and the batch manifests never reach a pipe).
+
+The pipes read through the stack's existing stage and storage integration, whose role already reads `raw/` only:
+no new IAM permission is needed. The student role may watch and pause its pipes (MONITOR, OPERATE), not own them.
+The pipes copy into the RAW tables the first `shopstream load` creates, so load once before `pulumi up` enables them.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_snowflake as snowflake
+
+from infra.integration import LakeIntegration
+from infra.providers import SnowflakeProviders, fixed_name
+from infra.warehouse import Warehouse
+from pipeline.naming import StackNames
+from pipeline.stream.tables import STREAM_PREFIX, STREAM_TABLES
+
+STREAM_EVENTS = ["s3:ObjectCreated:*"]
+
+
+def pipe_name(table: str) -> str:
+    return f"STREAM_{table.upper()}"
+
+
+def copy_statement(raw_table: pulumi.Input[str], stage: pulumi.Input[str], table: str) -> pulumi.Output[str]:
+    """COPY of one stream table's files, by column name, stamped like the local loader's rows."""
+    stage_path = STREAM_PREFIX.removeprefix("raw/")  # the stage points at <lake>/raw/
+    return pulumi.Output.concat(
+        "COPY INTO ", raw_table, " FROM @", stage, f"/{stage_path}/{table}/ ",
+        "FILE_FORMAT = (TYPE = PARQUET) MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE ",
+        "INCLUDE_METADATA = (_SOURCE_FILE = METADATA$FILENAME, _LOADED_AT = METADATA$START_SCAN_TIME)",
+    )  # fmt: skip
+
+
+class StreamIngest(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        names: StackNames,
+        bucket: aws.s3.Bucket,
+        warehouse: Warehouse,
+        integration: LakeIntegration,
+        aws_provider: aws.Provider,
+        snowflake_providers: SnowflakeProviders,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("shopstream:infra:StreamIngest", name, None, opts)
+        raw = warehouse.schemas["RAW"]
+        self.pipes: dict[str, snowflake.Execute] = {}
+        for table in STREAM_TABLES:
+            # pulumi-snowflake's Pipe resource is still a preview feature; the program enables none, so the pipe is
+            # declared as the statements that create, describe and drop it.
+            pipe = pulumi.Output.concat(warehouse.database.name, ".", raw.name, ".", pipe_name(table))
+            raw_table = pulumi.Output.concat(warehouse.database.name, ".", raw.name, ".", table.upper())
+            self.pipes[table] = snowflake.Execute(
+                f"{name}-pipe-{table.replace('_', '-')}",
+                execute=pulumi.Output.concat(
+                    "CREATE PIPE ",
+                    pipe,
+                    " AUTO_INGEST = TRUE",
+                    f" COMMENT = 'ShopStream stack {names.qualified}: stream batches of {table}' AS ",
+                    copy_statement(raw_table, integration.stage.fully_qualified_name, table),
+                ),
+                revert=pulumi.Output.concat("DROP PIPE IF EXISTS ", pipe),
+                query=pulumi.Output.concat("DESCRIBE PIPE ", pipe),
+                opts=pulumi.ResourceOptions(parent=self, provider=snowflake_providers.sysadmin),
+            )
+        first_pipe = self.pipes[STREAM_TABLES[0]]
+        self.notification_channel = first_pipe.query_results.apply(_notification_channel)
+        self.notification = aws.s3.BucketNotification(
+            f"{name}-notification",
+            bucket=bucket.id,
+            queues=[
+                aws.s3.BucketNotificationQueueArgs(
+                    id="snowpipe-stream",
+                    queue_arn=self.notification_channel,
+                    events=STREAM_EVENTS,
+                    filter_prefix=f"{STREAM_PREFIX}/",
+                    filter_suffix=".parquet",
+                )
+            ],
+            opts=fixed_name(self, aws_provider, depends_on=list(self.pipes.values())),
+        )
+        self.grants = [
+            snowflake.GrantPrivilegesToAccountRole(
+                f"{name}-grant-pipe-{table.replace('_', '-')}",
+                account_role_name=warehouse.role.name,
+                privileges=["MONITOR", "OPERATE"],
+                on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
+                    object_type="PIPE",
+                    object_name=pulumi.Output.concat(
+                        '"', warehouse.database.name, '"."', raw.name, '"."', pipe_name(table), '"'
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=snowflake_providers.securityadmin, depends_on=[pipe]),
+            )
+            for table, pipe in self.pipes.items()
+        ]
+        self.register_outputs({"notification_channel": self.notification_channel})
+
+
+def _notification_channel(rows: list[dict[str, str]] | None) -> str:
+    """The SQS queue ARN from DESCRIBE PIPE (one row; column `notification_channel`)."""
+    if not rows:
+        return ""
+    row = {key.lower(): value for key, value in rows[0].items()}
+    return row.get("notification_channel", "")

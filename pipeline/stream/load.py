@@ -1,0 +1,131 @@
+"""Journaled batches → warehouse RAW (through the load history: a file loads once) → live dbt models.
+
+The batch's manifest lists its files and checksums; each file loads in one transaction with its load-history row,
+so a crash between loading and marking the batch loaded in PostgreSQL only makes the next run skip the file.
+On Snowflake, Snowpipe (declared in `infra/stream.py`) ingests the stream prefix; this loader serves DuckDB.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.errors import ShopstreamError
+from pipeline.lake import Lake, sha256_hex
+from pipeline.load.duckdb import _insert_file, ensure_raw, loaded_checksums, open_warehouse
+from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.stream.tables import CANCELLATIONS_SCHEMA
+from pipeline.transform import DBT_PROJECT_DIR, dbt_env, dbt_paths
+
+LIVE_MODELS = "path:models/live"
+
+
+def pending_batches(conn: psycopg.Connection) -> list[tuple[int, str]]:
+    rows = conn.execute(
+        "SELECT batch_no, manifest_key FROM stream_batches WHERE loaded_at IS NULL ORDER BY batch_no"
+    ).fetchall()
+    conn.commit()
+    return rows
+
+
+def load_pending(settings: Settings, conn: psycopg.Connection, lake: Lake, *, warehouse_must_exist: bool) -> int:
+    """Load every journaled batch not loaded yet; returns the number of files loaded."""
+    batches = pending_batches(conn)
+    if not batches:
+        return 0
+    warehouse = settings.warehouse
+    if not isinstance(warehouse, DuckDBWarehouse):
+        raise ShopstreamError(
+            f"stack {settings.stack!r} loads the stream with Snowpipe (auto-ingest on the stream prefix); "
+            "run the stream against its DuckDB twin with SHOPSTREAM_WAREHOUSE=duckdb"
+        )
+    if warehouse_must_exist and not warehouse.path.exists():
+        raise ShopstreamError(
+            f"the warehouse {warehouse.path} disappeared; restore it (or `shopstream load`) and rerun"
+        )
+    loaded = 0
+    with open_warehouse(settings) as con:
+        ensure_raw(con)
+        ensure_stream_raw(con)
+        history = loaded_checksums(con)
+        for _, manifest_key in batches:
+            manifest = lake.read_json(manifest_key)
+            if manifest is None:
+                raise ShopstreamError(f"batch manifest {lake.location(manifest_key)} is missing from the lake")
+            for entry in manifest["files"]:
+                if history.get(entry["key"]) == entry["sha256"]:
+                    continue
+                data = lake.read_bytes(entry["key"])
+                if sha256_hex(data) != entry["sha256"]:
+                    raise ShopstreamError(f"{lake.location(entry['key'])} does not match its batch manifest")
+                arrow = pq.read_table(pa.BufferReader(data))
+                _insert_file(con, entry["table"], entry["key"], entry["sha256"], arrow, replace=entry["key"] in history)
+                loaded += 1
+    with conn.transaction():
+        conn.execute(
+            "UPDATE stream_batches SET loaded_at = clock_timestamp() WHERE batch_no = ANY(%s)",
+            ([batch_no for batch_no, _ in batches],),
+        )
+    return loaded
+
+
+def ensure_stream_raw(con) -> None:
+    """RAW.order_cancellations: the one stream table that has no nightly counterpart."""
+    con.register("empty_table", CANCELLATIONS_SCHEMA.empty_table())
+    con.execute(
+        'CREATE TABLE IF NOT EXISTS RAW."order_cancellations" AS '
+        "SELECT *, NULL::VARCHAR AS _source_file, NULL::TIMESTAMP AS _loaded_at FROM empty_table"
+    )
+    con.unregister("empty_table")
+
+
+class LiveRefresher:
+    """Runs the incremental live models in this process, on a manifest parsed once.
+
+    A dbt subprocess per batch would spend most of its time importing dbt and reading the project; the stream
+    refreshes every few seconds, so it parses once and reuses the manifest (dbt's documented programmatic API).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from dbt.cli.main import dbtRunner
+
+        os.environ.update(dbt_env(settings))  # the profile reads the stack's target from the environment
+        target_path, log_path = dbt_paths(settings)
+        self._common = [
+            "--project-dir", str(DBT_PROJECT_DIR),
+            "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target", dbt_env(settings)["SHOPSTREAM_DBT_TARGET"],
+            "--target-path", str(target_path / "stream"),
+            "--log-path", str(log_path),
+            "--quiet",
+        ]  # fmt: skip
+        parsed = dbtRunner().invoke(["parse", *self._common])
+        if not parsed.success or parsed.result is None:
+            raise ShopstreamError(f"dbt could not parse the project: {parsed.exception or 'see ' + str(log_path)}")
+        self._runner = dbtRunner(manifest=parsed.result)
+
+    def refresh(self) -> float:
+        """Run the live models; returns dbt's elapsed seconds."""
+        try:
+            result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common])
+        finally:
+            self.close()  # between batches the dashboard may read the warehouse (DuckDB: one writer per file)
+        if not result.success:
+            failed = [r.node.name for r in getattr(result.result, "results", []) if r.status != "success"]
+            reason = ", ".join(failed) or str(result.exception or "see the dbt log")
+            raise ShopstreamError(f"refreshing the live models failed: {' '.join(reason.split())}")
+        return float(getattr(result.result, "elapsed_time", 0.0) or 0.0)
+
+    def close(self) -> None:
+        """Let go of the warehouse: dbt-duckdb keeps its database open in-process between invocations."""
+        try:
+            from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+        except ImportError:  # dbt-snowflake only: nothing held locally
+            return
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
