@@ -142,11 +142,18 @@ def scratch_settings(stack: str, home: Path) -> Settings:
     )
 
 
+# The near-real-time road's marts hold what a stream produced and when it was loaded, not the stack's data variant:
+# they are checked for presence with the other models, never scored against the key.
+LIVE_MART_PREFIX = "mart_live_"
+
+
 def read_key_figures(reader: DuckDBReader) -> Key:
     """RAW rows per table, the models with their columns, and each mart's measures, breakdowns and figures."""
     models = reader.columns(MODEL_SCHEMAS)
     marts = {}
     for mart, columns in models.get("MARTS", {}).items():
+        if mart.startswith(LIVE_MART_PREFIX):
+            continue
         rows = mart_rows(reader, mart, columns)
         measures, breakdowns = figure_columns(columns, rows)
         used = [*measures, *breakdowns]
