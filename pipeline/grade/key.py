@@ -21,7 +21,7 @@ from typing import Any
 
 from pipeline.errors import ShopstreamError
 from pipeline.grade.figures import MODEL_SCHEMAS, DuckDBReader, figure_columns, mart_figures, mart_rows, raw_counts
-from pipeline.naming import StackNames
+from pipeline.naming import StackNames, is_live_mart
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
 
 KEY_FORMAT = 1
@@ -142,17 +142,12 @@ def scratch_settings(stack: str, home: Path) -> Settings:
     )
 
 
-# The near-real-time road's marts hold what a stream produced and when it was loaded, not the stack's data variant:
-# they are checked for presence with the other models, never scored against the key.
-LIVE_MART_PREFIX = "mart_live_"
-
-
 def read_key_figures(reader: DuckDBReader) -> Key:
     """RAW rows per table, the models with their columns, and each mart's measures, breakdowns and figures."""
     models = reader.columns(MODEL_SCHEMAS)
     marts = {}
     for mart, columns in models.get("MARTS", {}).items():
-        if mart.startswith(LIVE_MART_PREFIX):
+        if is_live_mart(mart):  # what a stream produced, not the data variant: present, never scored
             continue
         rows = mart_rows(reader, mart, columns)
         measures, breakdowns = figure_columns(columns, rows)
