@@ -312,3 +312,12 @@ class CohortNames:
     @property
     def budget(self) -> str:
         return f"{PROJECT}-{self.cohort}-budget"
+
+
+# Marts of the near-real-time road (`shopstream stream`): they fill only while a stream runs, so the batch road
+# neither expects rows in them nor grades them.
+LIVE_MART_PREFIX = "mart_live_"
+
+
+def is_live_mart(name: str) -> bool:
+    return name.lower().startswith(LIVE_MART_PREFIX)

@@ -277,6 +277,6 @@ def handouts_of(files: CohortFiles, stack: str) -> list[Path]:
         try:
             if json.loads(outputs_file.read_text()).get("stack") == stack:
                 found.append(outputs_file.parent)
-        except ValueError:
+        except (OSError, ValueError):  # unreadable, or removed meanwhile by another student's parallel destroy
             continue
     return found

@@ -21,7 +21,7 @@ from typing import Any
 
 from pipeline.errors import ShopstreamError
 from pipeline.grade.figures import MODEL_SCHEMAS, DuckDBReader, figure_columns, mart_figures, mart_rows, raw_counts
-from pipeline.naming import StackNames
+from pipeline.naming import StackNames, is_live_mart
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
 
 KEY_FORMAT = 1
@@ -147,6 +147,8 @@ def read_key_figures(reader: DuckDBReader) -> Key:
     models = reader.columns(MODEL_SCHEMAS)
     marts = {}
     for mart, columns in models.get("MARTS", {}).items():
+        if is_live_mart(mart):  # what a stream produced, not the data variant: present, never scored
+            continue
         rows = mart_rows(reader, mart, columns)
         measures, breakdowns = figure_columns(columns, rows)
         used = [*measures, *breakdowns]

@@ -310,6 +310,28 @@ def test_a_folder_another_student_created_meanwhile_is_no_error(tmp_path: Path, 
     assert mode(shared / "alice") == mode(shared) == 0o700 and mode(shared / "alice" / "README.md") == 0o600
 
 
+def test_a_handout_removed_by_a_parallel_destroy_is_skipped_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Students are destroyed in parallel: carol's hand-out can vanish between bob's listing and his reading it."""
+    from pipeline.classroom.runner import handouts_of
+    from pipeline.classroom.state import CohortFiles
+
+    files = CohortFiles(tmp_path, "fall26")
+    for student in ("bob", "carol"):
+        (files.handouts / student).mkdir(parents=True)
+        (files.handouts / student / "outputs.json").write_text(json.dumps({"stack": f"fall26-{student}"}))
+    real_read_text = Path.read_text
+
+    def read_text_after_carol_left(self: Path, *args: object, **kwargs: object) -> str:
+        if self.parent.name == "carol":
+            raise FileNotFoundError(2, "No such file or directory", str(self))
+        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", read_text_after_carol_left)
+    assert handouts_of(files, "fall26-bob") == [files.handouts / "bob"]
+
+
 def test_the_live_board_shows_running_and_failed_stacks_and_the_tally():
     from rich.console import Console
 

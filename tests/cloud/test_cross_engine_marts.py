@@ -23,7 +23,7 @@ import pytest
 from pipeline.extract import manifest_key
 from pipeline.lake import Lake
 from pipeline.load import LoadReport, load
-from pipeline.naming import SOURCE_TABLES
+from pipeline.naming import SOURCE_TABLES, is_live_mart
 from pipeline.settings import Settings, apply_overrides, settings_from_outputs
 from pipeline.transform import TransformReport, build
 from pipeline.warehouse_snowflake import connection_options
@@ -184,7 +184,9 @@ def test_both_engines_build_the_same_marts(duckdb_marts: MartFigures, snowflake_
 
 
 def test_mart_row_counts_are_equal(duckdb_marts: MartFigures, snowflake_run: SnowflakeRun) -> None:
-    assert all(count > 0 for count in duckdb_marts.row_counts.values())
+    # The live marts fill only while a stream runs; every batch mart must have rows to compare.
+    batch = {mart: count for mart, count in duckdb_marts.row_counts.items() if not is_live_mart(mart)}
+    assert batch and all(count > 0 for count in batch.values())
     assert snowflake_run.marts.row_counts == duckdb_marts.row_counts
 
 

