@@ -15,6 +15,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
 SCALE ?= 1
+# The test suite on every core; modules stay whole on one worker (their module-scoped fixtures are built once).
+PYTEST_PARALLEL ?= -n auto --dist loadscope
 SEED ?= 42
 STACK ?= dev
 
@@ -38,13 +40,13 @@ run: install-core ## run the whole local road: up → generate → extract → l
 
 test: install-all ## run the whole test suite (real PostgreSQL, DuckDB, dbt, Airflow, moto, Chromium)
 	@$(BIN)/ruff check .
-	@$(BIN)/pytest
+	@$(BIN)/pytest $(PYTEST_PARALLEL)
 
 lint: install-all ## ruff
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: install-all ## benchmarks at SF 1, 10, 100 against the course's baseline → docs/BENCHMARKS.md
-	@$(BIN)/python -m bench
+bench: install-all ## benchmarks at SF 1, 10, 100 against the course's baseline, and the test suite → docs/BENCHMARKS.md
+	@$(BIN)/python -m bench --test-suite
 
 airflow: install-all ## start Airflow on 127.0.0.1 with this repo's dags/
 	@$(BIN)/shopstream airflow --stack $(STACK)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import shlex
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bench import baseline
 from bench.harness import ScaleResult, bench_scale, scratch_dir, warm_up
 from bench.machine import describe_machine, load_average
-from bench.measure import StepFailed
+from bench.measure import StepFailed, run_process
 from bench.report import render
 from pipeline.generate import MAX_SCALE
 
@@ -25,6 +27,7 @@ DEFAULT_SCALES = "1,10,100"
 DEFAULT_BASELINE_SCALES = "1,10"
 QUICK_SCALES = "0.1,1"
 QUICK_BASELINE_SCALES = "0.1"
+SUITE_OPTIONS = ("-n", "auto", "--dist", "loadscope")  # as `make test` runs it (the Makefile's PYTEST_PARALLEL)
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "BENCHMARKS.md"
 
 
@@ -62,6 +65,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workdir", type=Path, help="keep stacks' logs here (default: a temporary folder, deleted)")
     p.add_argument(
+        "--test-suite",
+        action="store_true",
+        help="also time the whole test suite (`pytest`) once, after the scales (several minutes)",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help=f"a short run: --scales {QUICK_SCALES} --baseline-scales {QUICK_BASELINE_SCALES} unless given",
@@ -92,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 scale, seed=args.seed, baseline=with_baseline, rerun=args.rerun, workdir=workdir, log=log
             )
             results.append(result)
+        suite_seconds = time_test_suite(workdir, log) if args.test_suite else None
     except StepFailed as exc:  # only the warm-up raises: a failing step inside a scale is recorded in its result
         print(f"the local stack does not run, nothing measured: {exc}", file=sys.stderr)
         return 1
@@ -105,10 +114,25 @@ def main(argv: list[str] | None = None) -> int:
         machine["Course baseline driver"] = baseline.batch_driver()
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results, machine, command.strip()))
+    args.out.write_text(render(results, machine, command.strip(), suite_seconds))
     print(f"report written to {args.out}")
     failed = [r for r in results if r.errors]
     return 1 if failed else 0
+
+
+def time_test_suite(workdir: Path, log: Callable[[str], None]) -> float | None:
+    """Wall seconds of the whole test suite as `make test` runs it (None when it fails: a failing suite has no
+    time worth reporting; its output is in the log)."""
+    log("test suite: pytest …")
+    log_file = workdir / "logs" / "pytest.log"
+    try:
+        command = [sys.executable, "-m", "pytest", "-q", *SUITE_OPTIONS]
+        seconds, _ = run_process("pytest", command, dict(os.environ), log_file)
+    except StepFailed as exc:
+        log(f"  ✗ {exc}")
+        return None
+    log(f"  test suite: {seconds:.0f} s")
+    return seconds
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Run one benchmark step in its own process and measure it: wall time and the peak RSS of that process tree.
 
 Each step is a child process, so one step's memory never shows up in the next one's peak. The peak comes from
-`wait4`: the kernel's high-water mark of the child's resident set, and of its own children's (dbt runs in one),
+`wait4`: the kernel's high-water mark of the child's resident set, and of its own children's,
 i.e. the largest single process of the step. The source PostgreSQL server is not a child of any step, so its
 memory is not in these numbers.
 """

@@ -10,7 +10,9 @@ from bench.harness import (
     STEP_BASELINE_GENERATE,
     STEP_EXTRACT,
     STEP_GENERATE,
+    STEP_RERUN,
     STEP_RUN,
+    STEP_TRANSFORM_COMMAND,
     WARM_RUN,
     ScaleResult,
 )
@@ -37,7 +39,9 @@ class Target:
         return "met" if self.met else "missed"
 
 
-def render(results: Sequence[ScaleResult], machine: dict[str, str], command: str) -> str:
+def render(
+    results: Sequence[ScaleResult], machine: dict[str, str], command: str, test_suite_seconds: float | None = None
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -59,6 +63,7 @@ def render(results: Sequence[ScaleResult], machine: dict[str, str], command: str
     for result in results:
         lines += _scale_section(result)
     lines += _targets_section(evaluate_targets(results))
+    lines += _speed_section(evaluate_speed_goals(results, test_suite_seconds))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -85,6 +90,28 @@ def evaluate_targets(results: Sequence[ScaleResult]) -> list[Target]:
     growth = run_100.seconds / run_10.seconds if run_10 and run_100 else None
     targets.append(_below("run time SF 100 / SF 10", 12, growth, "x", "SF 10 and SF 100", inclusive=True))
     return targets
+
+
+def evaluate_speed_goals(results: Sequence[ScaleResult], test_suite_seconds: float | None = None) -> list[Target]:
+    """The speed issue's figures: dbt's fixed cost, warm runs, unchanged re-runs, the bulk load, the test suite."""
+    by_scale = {r.scale: r for r in results}
+
+    def seconds(scale: float, name: str) -> float | None:
+        measured = by_scale[scale].step(name) if scale in by_scale else None
+        return measured.seconds if measured else None
+
+    ours, course = seconds(10, STEP_GENERATE), seconds(10, STEP_BASELINE_GENERATE)
+    ratio = course / ours if ours and course else None
+    suite_minutes = test_suite_seconds / 60 if test_suite_seconds is not None else None
+    return [
+        _below("`shopstream run` SF 1, warm", 8, seconds(1, STEP_RUN), " s", "SF 1"),
+        _below("`shopstream run` SF 100, warm", 35, seconds(100, STEP_RUN), " s", "SF 100"),
+        _below("dbt build step SF 1 (whole command)", 5, seconds(1, STEP_TRANSFORM_COMMAND), " s", "SF 1"),
+        _below("re-run on unchanged data SF 1", 4, seconds(1, STEP_RERUN), " s", "SF 1 with the re-run"),
+        _below("generate + PostgreSQL load SF 100", 12, seconds(100, STEP_GENERATE), " s", "SF 100"),
+        _at_least("generate + load vs the course SF 10", 50, ratio, "x", "SF 10 with its baseline"),
+        _below("test suite (`pytest`, install excluded)", 5, suite_minutes, " min", "--test-suite"),
+    ]
 
 
 def biggest_table_rates(extract: Measurement | None) -> dict[str, float]:
@@ -148,6 +175,19 @@ def _targets_section(targets: list[Target]) -> list[str]:
     return [*lines, ""]
 
 
+def _speed_section(goals: list[Target]) -> list[str]:
+    lines = [
+        "## Speed goals",
+        "",
+        "Goals of the speed issue (dbt's fixed cost, skipping unchanged builds, the bulk load, the test suite).",
+        "",
+        "| figure | goal | measured | status | how far |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {t.name} | {t.goal} | {t.measured or '—'} | {t.status} | {t.gap} |" for t in goals]
+    return [*lines, ""]
+
+
 def _at_least(name: str, goal: float, value: float | None, unit: str, needs: str) -> Target:
     goal_text = f"≥ {_number(goal)}{unit}"
     if value is None:
@@ -177,14 +217,15 @@ def _how_to_run() -> list[str]:
         "## How to run",
         "",
         "```bash",
-        "make bench                                   # SF 1, 10, 100; course baseline at SF 1 and 10",
+        "make bench                                   # SF 1, 10, 100; course baseline at SF 1 and 10; test suite",
         ".venv/bin/python -m bench --quick            # SF 0.1 and 1, baseline at SF 0.1 (a few minutes)",
         ".venv/bin/python -m bench --scales 1,10 --baseline-scales 1 --out /tmp/BENCH.md",
         "```",
         "",
         "Options: `--scales` (comma-separated scale factors), `--baseline-scales` (where to also run the course's",
         "approach; `none` to skip it), `--out` (default `docs/BENCHMARKS.md`), `--seed`, `--no-rerun` (skip the",
-        "second `shopstream run`), `--workdir DIR` (keep the logs there instead of a temporary folder), `--quick`.",
+        "second `shopstream run`), `--workdir DIR` (keep the logs there instead of a temporary folder), `--quick`,",
+        "`--test-suite` (also time the whole `pytest` suite once, for the speed goals; `make bench` passes it).",
         "Every scale uses fresh stacks under a scratch SHOPSTREAM_HOME with their own embedded PostgreSQL on free",
         "ports, so it never touches your `dev` stack; all servers are stopped at the end. Steps run one after another.",
         "",
@@ -204,11 +245,15 @@ def _definitions() -> list[str]:
         "- **seconds**: the step's own work, timed inside its process (interpreter start-up and imports excluded);",
         "  for `shopstream run`, the whole command from the outside. **rows/s** = rows / seconds.",
         "- **peak RSS**: every step runs in its own child process; the kernel's high-water mark of that process and",
-        "  of its children (dbt runs in one), i.e. the largest single process of the step. The PostgreSQL server is",
+        "  of its children, i.e. the largest single process of the step (dbt runs inside it). The PostgreSQL server is",
         "  not a child of any step, so its memory is not counted.",
         f"- **warm `shopstream run`**: {WARM_RUN}.",
         "- **run again**: a second `shopstream run` on the data the first one left: the source is kept, the extract",
-        "  rewrites identical files, the load skips them (same checksum), dbt rebuilds everything.",
+        "  rewrites identical files, the load skips them (same checksum), and dbt does not run: RAW, the project and",
+        "  the vars are those of the last successful build (`--force` would rebuild).",
+        f"- **{STEP_TRANSFORM_COMMAND}**: the same build as a user types it, timed from the outside: interpreter",
+        "  start-up, imports, dbt's (partial) parse and the build itself.",
+        "- **test suite**: `pytest` with the repository's settings (ruff and the install excluded), once.",
         "- **course**: the guide's scripts rebuilt in `bench/baseline.py` (Faker and `random` per row, psycopg2-style",
         "  `execute_batch` with page_size 100; `pandas.read_sql` per table into a CSV string, events into JSON),",
         "  with the same row counts. Its export reads the same rows as the product's extract and writes local files.",

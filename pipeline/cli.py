@@ -65,6 +65,7 @@ AcceptQuarantine = Annotated[
 ]
 DateOption = Annotated[str | None, typer.Option("--date", help="Extraction date YYYY-MM-DD (default: today, UTC).")]
 SEED_HELP = "Random seed (default: the stack's data variant, from its name and $SHOPSTREAM_COURSE_SALT)."
+Force = Annotated[bool, typer.Option("--force", help="Run dbt even when nothing changed since the last build.")]
 
 
 # -- errors: one line, no traceback ------------------------------------------------------------------------------
@@ -277,6 +278,7 @@ def transform(
         str | None,
         typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the last day in the data."),
     ] = None,
+    force: Force = False,
 ) -> None:
     """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
     from pipeline.run import SKIP_TRANSFORM, describe_transform, transform_available
@@ -286,7 +288,7 @@ def transform(
     if not transform_available():
         out.print(f"[yellow]{SKIP_TRANSFORM}[/]")
         return
-    report = run_transform(settings, select=select, as_of_date=as_of_date)
+    report = run_transform(settings, select=select, as_of_date=as_of_date, force=force)
     out.print(f"[green]✓[/] {describe_transform(report)}")
 
 
@@ -315,6 +317,7 @@ def run(
     date: DateOption = None,
     accept_quarantine: AcceptQuarantine = False,
     predict: Annotated[bool, typer.Option("--predict", help=PREDICT_OPTION_HELP)] = False,
+    force: Force = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
     from pipeline.extract import validate_date
@@ -325,9 +328,8 @@ def run(
     settings = _settings(stack, outputs, create=True)
     check_capacity(scale, settings.home)
     with StepProgress() as progress:
-        summary = run_all(
-            settings, scale, seed, extract_date, progress=progress, log=lambda m: err.print(f"[yellow]{escape(m)}[/]")
-        )
+        log = lambda m: err.print(f"[yellow]{escape(m)}[/]")  # noqa: E731
+        summary = run_all(settings, scale, seed, extract_date, progress=progress, log=log, force=force)
         if summary.load is not None and summary.load.quarantined and not accept_quarantine:
             progress.erase()
         prediction = predict_step(settings, summary, progress) if predict else None

@@ -28,6 +28,7 @@ Log = Callable[[str], None]
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml"
 SKIP_TRANSFORM = "dbt project not found, skipping transform"
+NOTHING_CHANGED = "nothing changed since the last successful build (RAW, dbt project, vars): skipped; --force rebuilds"
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,18 @@ def transform_available() -> bool:
 
 
 def transform(
-    settings: Settings, progress: Progress | None = None, select: str | None = None, as_of_date: str | None = None
+    settings: Settings,
+    progress: Progress | None = None,
+    select: str | None = None,
+    as_of_date: str | None = None,
+    force: bool = False,
 ) -> TransformReport | None:
-    """`dbt build` of the project (None when the project is not there)."""
+    """`dbt build` of the project (None when the project is not there); skipped when nothing changed unless forced."""
     if not transform_available():
         return None
     from pipeline.transform import build
 
-    return build(settings, select=select, as_of_date=as_of_date, progress=progress)
+    return build(settings, select=select, as_of_date=as_of_date, progress=progress, force=force)
 
 
 def run_all(
@@ -109,6 +114,7 @@ def run_all(
     extract_date: str | None = None,
     progress: Progress | None = None,
     log: Log = print,
+    force: bool = False,
 ) -> RunSummary:
     """Run the whole road once and return what each step did. Safe to rerun: nothing is duplicated."""
     summary = RunSummary(extract_date=validate_date(extract_date))
@@ -141,7 +147,7 @@ def run_all(
         ),
     )
     if transform_available():
-        summary.transform = step("transform", lambda: transform(settings, progress), describe_transform)
+        summary.transform = step("transform", lambda: transform(settings, progress, force=force), describe_transform)
         step("quality", lambda: write_quality_report(settings), describe_quality)
     else:
         log(SKIP_TRANSFORM)
@@ -164,6 +170,8 @@ def describe_quality(report: Any) -> str:
 
 def describe_transform(report: TransformReport) -> str:
     """One line about a dbt build: models built and data/unit tests passed, warned or failed."""
+    if report.unchanged:
+        return NOTHING_CHANGED
     line = f"{report.models_built} models built, {report.tests_passed} tests passed"
     if report.tests_warned:
         line += f", {report.tests_warned} warned"

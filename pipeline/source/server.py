@@ -46,11 +46,15 @@ STOP_TIMEOUT_S = 60
 
 # PostgreSQL's own UTF-8 locale: the same on every OS, needing no system locale (macOS has no C.UTF-8).
 INITDB_LOCALE = ("--encoding=UTF8", "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--locale=C")
-# TCP on loopback only, no unix socket; fewer checkpoints during the demo data's bulk load.
+# TCP on loopback only, no unix socket; fewer checkpoints during the demo data's bulk load. `wal_level=minimal`
+# (no replicas, no point-in-time recovery: this is a local twin) lets the bulk load skip the WAL for the tables it
+# truncates in its transaction; it requires `max_wal_senders=0`.
 SERVER_OPTIONS = (
     f"-c listen_addresses={HOST}",
     "-c unix_socket_directories=''",
     "-c max_wal_size=2GB",
+    "-c wal_level=minimal",
+    "-c max_wal_senders=0",
 )
 
 

@@ -1,10 +1,11 @@
-"""What a dbt invocation did, read from the `run_results.json` it writes."""
+"""What a dbt invocation did: from the results dbt returns in-process, or from the `run_results.json` it wrote."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # dbt statuses: models and unit tests "success" / "error" / "skipped"; data tests "pass" / "fail" / "warn" / "error".
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
@@ -41,6 +42,7 @@ class TransformReport:
     nodes: list[NodeResult] = field(default_factory=list)
     seconds: float = 0.0
     log_path: Path | None = None
+    unchanged: bool = False  # nothing ran: RAW, the project and the vars are those of the last successful build
 
     def _count(self, types: frozenset[str], statuses: set[str]) -> int:
         return sum(1 for node in self.nodes if node.resource_type in types and node.status in statuses)
@@ -94,7 +96,26 @@ def node_name(unique_id: str) -> str:
 
 def read_run_results(path: Path, target: str, log_path: Path | None = None) -> TransformReport:
     """Build a report from dbt's run_results.json."""
-    data = json.loads(path.read_text())
+    return report_from_results(json.loads(path.read_text()), target, log_path)
+
+
+def report_from_execution(execution: Any, target: str, log_path: Path | None = None) -> TransformReport:
+    """Build a report from the `RunExecutionResult` dbtRunner returns (no run_results.json needed)."""
+    results = [
+        {
+            "unique_id": result.node.unique_id,
+            "status": getattr(result.status, "value", result.status),
+            "execution_time": result.execution_time,
+            "message": result.message,
+            "failures": result.failures,
+        }
+        for result in execution.results
+    ]
+    return report_from_results({"results": results, "elapsed_time": execution.elapsed_time}, target, log_path)
+
+
+def report_from_results(data: dict, target: str, log_path: Path | None = None) -> TransformReport:
+    """Build a report from run_results data: {"results": [{unique_id, status, execution_time, …}], "elapsed_time"}."""
     nodes = [
         NodeResult(
             unique_id=result["unique_id"],

@@ -23,12 +23,14 @@ from bench.harness import (
     STEP_EXTRACT,
     STEP_GENERATE,
     STEP_LOAD,
+    STEP_RERUN,
     STEP_RUN,
     STEP_TRANSFORM,
+    STEP_TRANSFORM_COMMAND,
     ScaleResult,
 )
 from bench.measure import Measurement
-from bench.report import evaluate_targets
+from bench.report import evaluate_speed_goals, evaluate_targets
 
 REPO = Path(__file__).resolve().parents[2]
 SCALE = "0.02"
@@ -74,14 +76,14 @@ def check_report(report: str) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", machine["Python"][0])
 
     steps = table_rows(report, f"### SF {SCALE} (")
-    expected = [STEP_GENERATE, STEP_EXTRACT, STEP_LOAD, STEP_TRANSFORM, STEP_RUN]
+    expected = [STEP_GENERATE, STEP_EXTRACT, STEP_LOAD, STEP_TRANSFORM, STEP_TRANSFORM_COMMAND, STEP_RUN]
     assert list(steps) == [*expected, STEP_BASELINE_GENERATE, STEP_BASELINE_EXPORT]
     for name, (rows, seconds, rate, rss, _detail) in steps.items():
         assert number(rows) > 0 and number(seconds) > 0 and number(rate) > 0 and number(rss) > 0, name
     # One dataset flows through every step: the same rows are generated, extracted, loaded and read by dbt,
     # and `shopstream run` with the same seed makes exactly as many; the course's exporter reads those rows too.
     generated = number(steps[STEP_GENERATE][0])
-    for name in (STEP_EXTRACT, STEP_LOAD, STEP_TRANSFORM, STEP_RUN, STEP_BASELINE_EXPORT):
+    for name in (STEP_EXTRACT, STEP_LOAD, STEP_TRANSFORM, STEP_TRANSFORM_COMMAND, STEP_RUN, STEP_BASELINE_EXPORT):
         assert number(steps[name][0]) == generated, name
 
     ratio = rf"^- Ratio, (generate \+ load|extract): course ({NUMBER}) s, ShopStream ({NUMBER}) s"
@@ -94,6 +96,11 @@ def check_report(report: str) -> None:
     assert {cells[2] for cells in targets.values()} <= {"met", "missed", "not measured"}
     extract_target = next(cells for name, cells in targets.items() if name.startswith("extract"))
     assert extract_target[2] in {"met", "missed"} and number(extract_target[1].split()[0]) > 0
+    # Every speed goal is in the report with its goal and a status; at a tiny scale only the SF 1 ones are missing.
+    goals = table_rows(report, "## Speed goals")
+    assert len(goals) == 7
+    assert all(cells[0].startswith(("<", "≥")) for cells in goals.values())
+    assert {cells[2] for cells in goals.values()} == {"not measured"}  # no SF 1, 10 or 100 and no --test-suite
 
 
 def measured(name: str, seconds: float, rows: int = 1000, **extra) -> Measurement:
@@ -129,6 +136,28 @@ def test_targets_compare_each_measurement_with_its_goal() -> None:
     assert not targets["`shopstream run` at SF 100, warm"].met  # 130 s ≥ 120 s
     assert not targets["run time SF 100 / SF 10"].met  # 130 / 10 = 13 > 12
     assert targets["run time SF 100 / SF 10"].gap == "1.08x the limit"
+
+
+def test_speed_goals_compare_each_figure_with_its_goal() -> None:
+    sf1 = ScaleResult(
+        1,
+        steps=[measured(STEP_TRANSFORM_COMMAND, 4.0)],
+        runs=[measured(STEP_RUN, 8.0), measured(STEP_RERUN, 3.9)],
+    )
+    sf10 = ScaleResult(10, steps=[measured(STEP_GENERATE, 1.0)], baseline=[measured(STEP_BASELINE_GENERATE, 49.0)])
+    sf100 = ScaleResult(100, steps=[measured(STEP_GENERATE, 11.9)], runs=[measured(STEP_RUN, 36.0)])
+    goals = {t.name: t for t in evaluate_speed_goals([sf1, sf10, sf100], test_suite_seconds=290)}
+    assert [(name, t.status) for name, t in goals.items()] == [
+        ("`shopstream run` SF 1, warm", "missed"),  # 8 s is not < 8 s
+        ("`shopstream run` SF 100, warm", "missed"),
+        ("dbt build step SF 1 (whole command)", "met"),
+        ("re-run on unchanged data SF 1", "met"),
+        ("generate + PostgreSQL load SF 100", "met"),
+        ("generate + load vs the course SF 10", "missed"),  # 49x < 50x
+        ("test suite (`pytest`, install excluded)", "met"),  # 4.8 min
+    ]
+    assert goals["generate + load vs the course SF 10"].measured == "49.0x"
+    assert evaluate_speed_goals([sf1])[-1].status == "not measured"
 
 
 def test_targets_without_their_scale_are_not_measured() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -22,7 +23,7 @@ from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.naming import StackNames
 from pipeline.privacy.salt import ENV_SALT
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
-from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, docs
+from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, docs, fingerprint
 from tests.dbt.raw_bootstrap import DELETED_USER, completed_revenue, write_raw
 
 
@@ -295,3 +296,54 @@ def test_no_model_reads_the_wall_clock(built):
     clock = re.compile(r"\b(current_date|current_timestamp|localtimestamp|getdate|sysdate|now)\b\s*(\(|\b)", re.I)
     offenders = [path.name for path in compiled.rglob("*.sql") if clock.search(path.read_text())]
     assert list(compiled.rglob("*.sql")) and offenders == []
+
+
+def test_builds_in_one_process_after_a_failure_and_skip_when_nothing_changed(built):
+    """dbt runs in this process: consecutive builds, a failed build and the build after it must each see the
+    warehouse as it is (no adapter state kept), and a full build on unchanged RAW and project does nothing."""
+    from pipeline.run import NOTHING_CHANGED, describe_transform
+
+    settings, _, _, _ = built
+    first = build(settings, force=True)
+    assert first.ok and not first.unchanged and first.models_built > 0
+    second = build(settings)
+    assert second.unchanged and second.nodes == [] and describe_transform(second) == NOTHING_CHANGED
+    set_total = "UPDATE RAW.orders SET total_amount = total_amount + ({delta}) WHERE id = 5"
+    execute(settings, set_total.format(delta=1))  # RAW changed: the next build runs, and fails
+    try:
+        with pytest.raises(TransformError, match="assert_order_totals_equal_lines"):
+            build(settings)
+    finally:
+        execute(settings, set_total.format(delta=-1))
+    # RAW is back to the last successful build's, but that build's fingerprint went with the failed one: it runs.
+    after_failure = build(settings)
+    assert after_failure.ok and not after_failure.unchanged
+    assert len(after_failure.nodes) == len(first.nodes)
+    assert build(settings).unchanged
+    forced = build(settings, force=True)
+    assert forced.ok and not forced.unchanged and forced.models_built == first.models_built
+    assert not build(settings, select="stg_orders").unchanged
+    assert not build(settings).unchanged  # a partial build forgets the fingerprint: the next full build runs
+
+
+def test_the_fingerprint_follows_raw_the_project_and_vars(built, tmp_path):
+    settings, _, _, _ = built
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    base = fingerprint.current(settings, project, {})
+    assert base == fingerprint.current(settings, project, {})
+    assert base != fingerprint.current(settings, project, {"as_of_date": "2025-03-01"})
+    model = next((project / "models" / "marts").rglob("*.sql"))
+    model.write_text(model.read_text() + "\n-- edited\n")
+    edited = fingerprint.current(settings, project, {})
+    assert edited != base
+    (project / "target").mkdir(exist_ok=True)
+    (project / "target" / "anything.json").write_text("{}")  # dbt's output is not the project
+    assert fingerprint.current(settings, project, {}) == edited
+    first_user = "WHERE id = (SELECT min(id) FROM RAW.users)"
+    execute(settings, f"UPDATE RAW.users SET email = email || 'x' {first_user}")  # a change the loader never made
+    try:
+        assert fingerprint.current(settings, project, {}) != edited
+    finally:
+        execute(settings, f"UPDATE RAW.users SET email = substr(email, 1, length(email) - 1) {first_user}")
+    assert fingerprint.current(settings, project, {}) == edited

@@ -17,7 +17,7 @@ DATE = "2026-11-24"
 
 
 @pytest.mark.slow
-def test_run_builds_every_layer_and_a_second_load_adds_nothing(pipe_env: dict[str, str]) -> None:
+def test_run_builds_every_layer_and_a_second_load_or_build_adds_nothing(pipe_env: dict[str, str]) -> None:
     settings = resolve_settings("road", create=True)
     try:
         result = runner.invoke(app, ["run", "--stack", "road", "--scale", "0.05", "--seed", "7", "--date", DATE])
@@ -38,6 +38,13 @@ def test_run_builds_every_layer_and_a_second_load_adds_nothing(pipe_env: dict[st
         again = runner.invoke(app, ["load", "--stack", "road", "--date", DATE])
         assert again.exit_code == 0, again.output
         assert "loaded 0 rows from 0 files" in again.output and "6 already loaded" in again.output
+        # Nothing changed since `run` built the marts: dbt does not run again, unless forced.
+        unchanged = runner.invoke(app, ["transform", "--stack", "road"])
+        assert unchanged.exit_code == 0, unchanged.output
+        assert "nothing changed" in unchanged.output and "models built" not in unchanged.output
+        forced = runner.invoke(app, ["transform", "--stack", "road", "--force"])
+        assert forced.exit_code == 0, forced.output
+        assert re.search(r"\b[1-9]\d* models built, \d+ tests passed", forced.output), forced.output
 
         status = runner.invoke(app, ["status", "--stack", "road"])
         assert status.exit_code == 0

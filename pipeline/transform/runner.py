@@ -1,0 +1,102 @@
+"""dbt in this process, through `dbt.cli.main.dbtRunner`: no interpreter start-up and no second import of dbt.
+
+dbt keeps global state while it runs (its flags, its event logger, the adapters, and dbt-duckdb's shared DuckDB
+handle), so `invoke` holds a lock: one dbt command at a time per process, whatever the thread. The profile reads
+the stack from environment variables; they are set for the duration of the command and restored after it. After
+every command the DuckDB file dbt-duckdb keeps open is closed, so the next command (or the loader) can open the
+warehouse, possibly another stack's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+Progress = Callable[[str, int, int], None]  # (what, done, total), as in pipeline.run
+
+_DBT_LOCK = threading.Lock()
+_QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+
+# dbt's structured log events that mark a node finished (what we turn into progress).
+_RESULT_EVENTS = frozenset(
+    {
+        "LogModelResult",
+        "LogTestResult",
+        "LogNodeResult",
+        "LogSeedResult",
+        "LogSnapshotResult",
+        "LogNodeNoOpResult",
+        "SkippingDetails",
+    }
+)
+
+
+def invoke(args: list[str], env: dict[str, str], progress: Progress | None = None) -> tuple[Any, list[str]]:
+    """Run one dbt command in this process: (what dbt returned, e.g. a RunExecutionResult or None, the error
+    messages it logged).
+
+    dbt writes nothing to stdout (`--log-level none`): nodes are reported through `progress`, and everything goes
+    to the log file under `--log-path` at debug level.
+    """
+    from dbt.cli.main import dbtRunner
+
+    errors: list[str] = []
+
+    def on_event(event: Any) -> None:
+        info = event.info
+        if info.level == "error" and info.msg:
+            errors.append(str(info.msg))  # whole: `pipeline.errors.brief` picks the telling line of a traceback
+        if progress and info.name in _RESULT_EVENTS:
+            data = event.data
+            progress(f"dbt {_node_name(data)}", int(getattr(data, "index", 0) or 0), _node_total(data))
+
+    command = [*args, "--log-level", "none", "--log-level-file", "debug"]
+    with _DBT_LOCK, _environment({**env, **_QUIET_ENV}):
+        try:
+            result = dbtRunner(callbacks=[on_event]).invoke(command)
+        finally:
+            release_duckdb()
+    if result.exception is not None and not errors:
+        errors.append(str(result.exception) or type(result.exception).__name__)
+    return result.result, errors
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open between commands (a class attribute, shared process-wide)."""
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is None:
+        return
+    manager = connections.DuckDBConnectionManager
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+
+
+def _node_name(data: Any) -> str:
+    node_info = getattr(data, "node_info", None)
+    return getattr(node_info, "node_name", "") or getattr(data, "node_name", "") or getattr(data, "name", "") or "node"
+
+
+def _node_total(data: Any) -> int:
+    # Model results call it `total`, test results `num_models`.
+    return int(getattr(data, "total", 0) or getattr(data, "num_models", 0) or 0)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then put back what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
