@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from bench.measure import Measurement, StepFailed, run_process, run_stage
 from pipeline.naming import StackNames
+from pipeline.rows import one_row
 from pipeline.settings import ENV_HOME, ENV_LAKE_URI, ENV_PG_DSN, ENV_PG_PORT, ENV_S3_ENDPOINT, ENV_WAREHOUSE
 from pipeline.source.database import apply_schema, ensure_database, open_connection, table_counts
 from pipeline.source.security import read_credentials
@@ -191,7 +192,7 @@ def free_port() -> int:
 
 def server_version(dsn: str) -> str:
     with open_connection(dsn) as conn:
-        return str(conn.execute("SHOW server_version").fetchone()[0])
+        return str(one_row(conn.execute("SHOW server_version"))[0])
 
 
 def scratch_dir(workdir: Path | None) -> tuple[Path, bool]:

@@ -41,6 +41,13 @@ def current_stack() -> str:
     return Variable.get(orchestrate.STACK_VARIABLE, default=orchestrate.default_stack())
 
 
+def logical_date(ds: str | None) -> str:
+    """The run's logical date (YYYY-MM-DD): Airflow passes `ds` to every task of a DAG run."""
+    if ds is None:
+        raise ValueError("no logical date: this task runs only inside a DAG run")
+    return ds
+
+
 def _export_dbt_env(context: dict) -> None:
     orchestrate.export_dbt_env(current_stack())
 
@@ -121,17 +128,17 @@ with DAG(
     @task
     def extract(table: str, ds: str | None = None) -> dict:
         """Snapshot one source table into the lake partition of the logical date."""
-        return orchestrate.extract_table(current_stack(), ds, table)
+        return orchestrate.extract_table(current_stack(), logical_date(ds), table)
 
     @task
     def publish_manifest(ds: str | None = None) -> str:
         """Mark the date's extraction finished (the run manifest) once every table is in the lake."""
-        return orchestrate.publish_manifest(current_stack(), ds)
+        return orchestrate.publish_manifest(current_stack(), logical_date(ds))
 
     @task(pool=orchestrate.WAREHOUSE_POOL)
     def load(table: str, ds: str | None = None) -> dict:
         """Load one table's partition of the logical date into the warehouse's RAW schema."""
-        return orchestrate.load_table(current_stack(), ds, table)
+        return orchestrate.load_table(current_stack(), logical_date(ds), table)
 
     @task(pool=orchestrate.WAREHOUSE_POOL)
     def dbt_docs() -> str:
@@ -148,7 +155,7 @@ with DAG(
     @task(pool=orchestrate.WAREHOUSE_POOL)
     def summary(ds: str | None = None, dag_run=None) -> dict:
         """Log rows per layer (and record the run in the run history); fails when a mart came out empty."""
-        result = orchestrate.summarize(current_stack(), ds)
+        result = orchestrate.summarize(current_stack(), logical_date(ds))
         orchestrate.record_dag_run(current_stack(), DAG_ID, getattr(dag_run, "start_date", None))
         log.info("ShopStream %s for %s: marts %s", result["stack"], result["extract_date"], result["mart_rows"])
         return result

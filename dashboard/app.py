@@ -54,7 +54,7 @@ def main() -> None:
             show_no_marts(source, missing)
             return
         first, last, countries = data.filter_options(source)
-        if first is None:
+        if first is None or last is None:
             st.info(f"Stack `{source.stack}` has no completed sales yet: nothing to show.")
             return
         filters.sidebar(source, first, last, countries)

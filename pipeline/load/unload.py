@@ -13,6 +13,7 @@ from pipeline.extract import validate_date
 from pipeline.lake import Lake
 from pipeline.load.duckdb import HISTORY_TABLE, ensure_raw, open_warehouse
 from pipeline.naming import partition_name
+from pipeline.rows import one_row
 from pipeline.settings import DuckDBWarehouse, Settings
 
 
@@ -54,7 +55,7 @@ def unload(
         try:
             for key in dict.fromkeys(wanted):
                 table = loaded[key]
-                (rows,) = con.execute(f'SELECT count(*) FROM RAW."{table}" WHERE _source_file = ?', [key]).fetchone()
+                (rows,) = one_row(con.execute(f'SELECT count(*) FROM RAW."{table}" WHERE _source_file = ?', [key]))
                 con.execute(f'DELETE FROM RAW."{table}" WHERE _source_file = ?', [key])
                 con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE file = ?", [key])
                 unloaded.append(UnloadedFile(key, table, rows))
