@@ -48,7 +48,8 @@ LINT_SQL_ENV := SHOPSTREAM_DUCKDB_PATH=:memory: SHOPSTREAM_DBT_TARGET=local SHOP
 lint: install-all ## static checks: ruff (style), mypy (types), sqlfluff (dbt SQL), actionlint (CI workflow)
 	@echo "ruff"; $(BIN)/ruff check --quiet . && $(BIN)/ruff format --check --quiet .
 	@echo "mypy"; $(BIN)/mypy
-	@echo "sqlfluff"; out=$$($(LINT_SQL_ENV) $(BIN)/sqlfluff lint --quiet dbt/models 2>&1); status=$$?; echo "$$out"; \
+	@echo "sqlfluff"; out=$$($(LINT_SQL_ENV) $(BIN)/sqlfluff lint --quiet dbt/models 2>&1); status=$$?; \
+	  if [ -n "$$out" ]; then echo "$$out"; fi; \
 	  if grep -q 'Skipped file' <<< "$$out"; then echo "sqlfluff: a model did not compile (above)"; exit 1; fi; \
 	  exit $$status
 	@echo "actionlint"; $(BIN)/actionlint
