@@ -8,7 +8,11 @@ stream prefix and Parquet files (the lake's `_tmp/` writes and the batch manifes
 
 The pipes read through the stack's existing stage and storage integration, whose role already reads `raw/` only:
 no new IAM permission is needed. The student role may watch and pause its pipes (MONITOR, OPERATE), not own them.
-The pipes copy into the RAW tables the first `shopstream load` creates, so load once before `pulumi up` enables them.
+
+Snowflake refuses a pipe whose COPY names a table that does not exist, so the program creates the RAW stream tables
+first (`CREATE TABLE IF NOT EXISTS`, the very DDL the loader runs: same columns, types and `_SOURCE_FILE`/`_LOADED_AT`)
+and the pipes depend on them. A table the nightly load created already is left as it is. Each table then belongs to
+the student role, as a table its first `shopstream load` creates does, so the loader and dbt work on it unchanged.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ import pulumi_snowflake as snowflake
 from infra.integration import LakeIntegration
 from infra.providers import SnowflakeProviders, fixed_name
 from infra.warehouse import Warehouse
+from pipeline.load.snowflake_sql import create_raw_table
 from pipeline.naming import StackNames
-from pipeline.stream.tables import STREAM_PREFIX, STREAM_TABLES
+from pipeline.stream.tables import STREAM_PREFIX, STREAM_SCHEMAS, STREAM_TABLES
 
 STREAM_EVENTS = ["s3:ObjectCreated:*"]
+# Destroying the stream's tables must not drop rows the nightly load put in the same RAW tables: the revert does
+# nothing, and `pulumi destroy` drops the tables with the stack's database.
+KEEP_TABLE = "SELECT 1"
 
 
 def pipe_name(table: str) -> str:
@@ -54,6 +62,7 @@ class StreamIngest(pulumi.ComponentResource):
     ):
         super().__init__("shopstream:infra:StreamIngest", name, None, opts)
         raw = warehouse.schemas["RAW"]
+        self.tables = {table: self._raw_table(name, table, warehouse, snowflake_providers) for table in STREAM_TABLES}
         self.pipes: dict[str, snowflake.Execute] = {}
         for table in STREAM_TABLES:
             # pulumi-snowflake's Pipe resource is still a preview feature; the program enables none, so the pipe is
@@ -71,7 +80,9 @@ class StreamIngest(pulumi.ComponentResource):
                 ),
                 revert=pulumi.Output.concat("DROP PIPE IF EXISTS ", pipe),
                 query=pulumi.Output.concat("DESCRIBE PIPE ", pipe),
-                opts=pulumi.ResourceOptions(parent=self, provider=snowflake_providers.sysadmin),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=snowflake_providers.sysadmin, depends_on=list(self.tables[table])
+                ),
             )
         first_pipe = self.pipes[STREAM_TABLES[0]]
         self.notification_channel = first_pipe.query_results.apply(_notification_channel)
@@ -105,6 +116,36 @@ class StreamIngest(pulumi.ComponentResource):
             for table, pipe in self.pipes.items()
         ]
         self.register_outputs({"notification_channel": self.notification_channel})
+
+    def _raw_table(
+        self, name: str, table: str, warehouse: Warehouse, providers: SnowflakeProviders
+    ) -> tuple[snowflake.Execute, snowflake.GrantOwnership]:
+        """RAW.<table> as the loader creates it, and its ownership handed to the student role."""
+        label = f"{name}-raw-{table.replace('_', '-')}"
+        # An Execute, not snowflake.Table: the pinned provider gates its Table resource behind a preview flag.
+        created = snowflake.Execute(
+            label,
+            execute=warehouse.database.name.apply(
+                lambda database: create_raw_table(table, STREAM_SCHEMAS[table], database)
+            ),
+            revert=KEEP_TABLE,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=providers.sysadmin, depends_on=[warehouse.schemas["RAW"]]
+            ),
+        )
+        owned = snowflake.GrantOwnership(
+            f"{label}-owner",
+            account_role_name=warehouse.role.name,
+            outbound_privileges="COPY",
+            on=snowflake.GrantOwnershipOnArgs(
+                object_type="TABLE",
+                object_name=pulumi.Output.concat(
+                    '"', warehouse.database.name, '"."', warehouse.schemas["RAW"].name, f'"."{table.upper()}"'
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=providers.securityadmin, depends_on=[created]),
+        )
+        return created, owned
 
 
 def _notification_channel(rows: list[dict[str, str]] | None) -> str:
