@@ -11,8 +11,9 @@ no new IAM permission is needed. The student role may watch and pause its pipes 
 
 Snowflake refuses a pipe whose COPY names a table that does not exist, so the program creates the RAW stream tables
 first (`CREATE TABLE IF NOT EXISTS`, the very DDL the loader runs: same columns, types and `_SOURCE_FILE`/`_LOADED_AT`)
-and the pipes depend on them. A table the nightly load created already is left as it is. Each table then belongs to
-the student role, as a table its first `shopstream load` creates does, so the loader and dbt work on it unchanged.
+and the pipes depend on them. A table the nightly load created already is left as it is. SYSADMIN owns a table it
+creates (no ownership transfer: destroy needs no manual step); the student role gets the privileges its loader, its
+erasure and dbt use on it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ STREAM_EVENTS = ["s3:ObjectCreated:*"]
 # Destroying the stream's tables must not drop rows the nightly load put in the same RAW tables: the revert does
 # nothing, and `pulumi destroy` drops the tables with the stack's database.
 KEEP_TABLE = "SELECT 1"
+# What the student role's steps do to a RAW table it did not create: COPY (SELECT, INSERT), stamp the rows' load
+# metadata (UPDATE), unload a file or erase a person (DELETE). Not ownership: SYSADMIN keeps it and drops it.
+RAW_TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"]
 
 
 def pipe_name(table: str) -> str:
@@ -119,33 +123,28 @@ class StreamIngest(pulumi.ComponentResource):
 
     def _raw_table(
         self, name: str, table: str, warehouse: Warehouse, providers: SnowflakeProviders
-    ) -> tuple[snowflake.Execute, snowflake.GrantOwnership]:
-        """RAW.<table> as the loader creates it, and its ownership handed to the student role."""
+    ) -> tuple[snowflake.Execute, snowflake.GrantPrivilegesToAccountRole]:
+        """RAW.<table> as the loader creates it, and what the student role's loader does with it."""
         label = f"{name}-raw-{table.replace('_', '-')}"
+        raw = warehouse.schemas["RAW"]
         # An Execute, not snowflake.Table: the pinned provider gates its Table resource behind a preview flag.
         created = snowflake.Execute(
             label,
-            execute=warehouse.database.name.apply(
-                lambda database: create_raw_table(table, STREAM_SCHEMAS[table], database)
-            ),
+            execute=warehouse.database.name.apply(lambda db: create_raw_table(table, STREAM_SCHEMAS[table], db)),
             revert=KEEP_TABLE,
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=providers.sysadmin, depends_on=[warehouse.schemas["RAW"]]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=providers.sysadmin, depends_on=[raw]),
         )
-        owned = snowflake.GrantOwnership(
-            f"{label}-owner",
+        granted = snowflake.GrantPrivilegesToAccountRole(
+            f"{label}-grant",
             account_role_name=warehouse.role.name,
-            outbound_privileges="COPY",
-            on=snowflake.GrantOwnershipOnArgs(
+            privileges=RAW_TABLE_PRIVILEGES,
+            on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
                 object_type="TABLE",
-                object_name=pulumi.Output.concat(
-                    '"', warehouse.database.name, '"."', warehouse.schemas["RAW"].name, f'"."{table.upper()}"'
-                ),
+                object_name=pulumi.Output.concat('"', warehouse.database.name, '"."', raw.name, f'"."{table.upper()}"'),
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=providers.securityadmin, depends_on=[created]),
         )
-        return created, owned
+        return created, granted
 
 
 def _notification_channel(rows: list[dict[str, str]] | None) -> str:
