@@ -170,8 +170,10 @@ class _Shipper:
         batch: the first dbt run of a process pays for imports and adapter set-up, which no order should wait for."""
         if self.refresher is None:
             return
-        if self._load() or self.warehouse_seen:
-            _while_busy(lambda: prepare_raw(self.settings))
+        self._load()
+        if isinstance(self.settings.warehouse, DuckDBWarehouse):  # Snowflake: Snowpipe loads (see _load's error)
+            _while_busy(lambda: prepare_raw(self.settings))  # a fresh stack's warehouse: the first batch makes it
+            self.warehouse_seen = True
             _while_busy(self.refresher.refresh)
 
     def ship(self) -> Batch | None:
