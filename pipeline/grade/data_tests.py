@@ -152,7 +152,7 @@ def compile_tests(catalog: list[Column]) -> list[CompiledTest]:
 
 def _compiled(result: Any) -> CompiledTest:
     node, config = result.node, result.node.config
-    compiled = str(result.status) == "success" and node.compiled_code is not None
+    compiled = getattr(result.status, "value", result.status) == "success" and node.compiled_code is not None
     return CompiledTest(
         unique_id=node.unique_id,
         name=node.name,
