@@ -175,8 +175,8 @@ def _show(value: Any) -> str:
 # -- dbt data tests ------------------------------------------------------------------------------------------------
 def data_tests(ctx: Context) -> Outcome:
     """The repo's dbt data tests on the student's schemas (unit tests check code, not data): locally their SQL,
-    compiled once by dbt, on the DuckDB file attached read-only (pipeline.grade.data_tests); on Snowflake
-    `dbt test` as the grader's role (the tests only SELECT)."""
+    compiled once by dbt, on the DuckDB file attached read-only (pipeline.grade.data_tests); on Snowflake dbt
+    itself, as the grader's role (the tests only SELECT)."""
     from pipeline.transform import TransformError, TransformReport
 
     where = "`shopstream transform` output; dbt/models/**/_*.yml and dbt/tests/"
@@ -201,7 +201,7 @@ def data_tests(ctx: Context) -> Outcome:
 
 
 def _dbt_data_tests(settings: Settings) -> TransformReport:
-    """`dbt test` in a scratch folder (its target and logs): the tests of a Snowflake stack, read as the grader."""
+    """A dbt build of the data tests alone, its target and logs in a scratch folder: a Snowflake stack's tests."""
     from pipeline.transform import build
 
     scratch = Path(tempfile.mkdtemp(prefix="shopstream-grade-"))

@@ -10,7 +10,7 @@ to the student's tables, and every test is wrapped and judged as dbt's test mate
 
 Compiled tests are cached in memory and in `$SHOPSTREAM_HOME/grading/data-tests/<digest>.json`, keyed by the dbt
 project's files, the dbt versions and the mirrored catalog: a class of correct stacks shares one compilation, a
-stack with a relation or a column more or less gets its own. Snowflake stacks keep `dbt test` (pipeline.grade.checks).
+stack with a relation or a column more or less gets its own. Snowflake stacks keep dbt itself (pipeline.grade.checks).
 """
 
 from __future__ import annotations
