@@ -15,12 +15,14 @@ import pyarrow.parquet as pq
 
 from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake, sha256_hex
-from pipeline.load.duckdb import _insert_file, ensure_raw, loaded_checksums, open_warehouse
+from pipeline.load.duckdb import HISTORY_TABLE, _insert_file, ensure_raw, open_warehouse
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.stream.tables import CANCELLATIONS_SCHEMA
 from pipeline.transform import DBT_PROJECT_DIR, dbt_env, dbt_paths
 
 LIVE_MODELS = "path:models/live"
+# What a refresh leaves out (see LiveRefresher): artifacts, the schema-wide relation cache, the debug log.
+REFRESH_FLAGS = ("--no-write-json", "--no-populate-cache", "--log-level-file", "info")
 
 
 def pending_batches(conn: psycopg.Connection) -> list[tuple[int, str]]:
@@ -46,15 +48,18 @@ def load_pending(settings: Settings, conn: psycopg.Connection, lake: Lake, *, wa
         raise ShopstreamError(
             f"the warehouse {warehouse.path} disappeared; restore it (or `shopstream load`) and rerun"
         )
+    manifests = []
+    for _, manifest_key in batches:
+        manifest = lake.read_json(manifest_key)
+        if manifest is None:
+            raise ShopstreamError(f"batch manifest {lake.location(manifest_key)} is missing from the lake")
+        manifests.append(manifest)
     loaded = 0
     with open_warehouse(settings) as con:
         ensure_raw(con)
         ensure_stream_raw(con)
-        history = loaded_checksums(con)
-        for _, manifest_key in batches:
-            manifest = lake.read_json(manifest_key)
-            if manifest is None:
-                raise ShopstreamError(f"batch manifest {lake.location(manifest_key)} is missing from the lake")
+        history = loaded_checksums_of(con, [entry["key"] for manifest in manifests for entry in manifest["files"]])
+        for manifest in manifests:
             for entry in manifest["files"]:
                 if history.get(entry["key"]) == entry["sha256"]:
                     continue
@@ -72,6 +77,25 @@ def load_pending(settings: Settings, conn: psycopg.Connection, lake: Lake, *, wa
     return loaded
 
 
+def prepare_raw(settings: Settings) -> None:
+    """The RAW tables the live models read, created if missing (a warehouse made by a nightly load has them)."""
+    with open_warehouse(settings) as con:
+        ensure_raw(con)
+        ensure_stream_raw(con)
+
+
+def loaded_checksums_of(con, keys: list[str]) -> dict[str, str]:
+    """file → sha256 of its latest load, for these files only: the batch's lookup stays as small as the batch
+    while the load history grows by a few files every few seconds."""
+    if not keys:
+        return {}
+    rows = con.execute(
+        f"SELECT file, arg_max(sha256, loaded_at) FROM {HISTORY_TABLE} WHERE file IN (SELECT unnest(?)) GROUP BY file",
+        [keys],
+    ).fetchall()
+    return dict(rows)
+
+
 def ensure_stream_raw(con) -> None:
     """RAW.order_cancellations: the one stream table that has no nightly counterpart."""
     con.register("empty_table", CANCELLATIONS_SCHEMA.empty_table())
@@ -85,8 +109,12 @@ def ensure_stream_raw(con) -> None:
 class LiveRefresher:
     """Runs the incremental live models in this process, on a manifest parsed once.
 
-    A dbt subprocess per batch would spend most of its time importing dbt and reading the project; the stream
-    refreshes every few seconds, so it parses once and reuses the manifest (dbt's documented programmatic API).
+    A refresh runs every few seconds, so every fixed cost of a dbt command counts (measured in docs/stream.md):
+    - the project is parsed once and its manifest reused (dbt's documented programmatic API), no `dbt` process;
+    - only the live models are selected, and dbt neither writes manifest.json and run_results.json (about a
+      second per run: the whole project's manifest, serialised every time) nor lists every warehouse schema to fill
+      its relation cache (the three models look up their own relations);
+    - the log file gets info, not debug: a debug log writes every statement and macro call of every run.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -111,7 +139,7 @@ class LiveRefresher:
     def refresh(self) -> float:
         """Run the live models; returns dbt's elapsed seconds."""
         try:
-            result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common])
+            result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common, *REFRESH_FLAGS])
         finally:
             self.close()  # between batches the dashboard may read the warehouse (DuckDB: one writer per file)
         if not result.success:
