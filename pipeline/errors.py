@@ -46,3 +46,8 @@ def brief(text: str, limit: int = BRIEF_LIMIT) -> str:
     telling = lines[-1] if any(line.startswith("Traceback (most recent call last)") for line in lines) else None
     first = telling or (lines[0] if lines else "")
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first non-empty line (drivers put the reason there and details below), else its type."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline import source
 from pipeline.errors import ShopstreamError
-from pipeline.extract import ExtractReport, extract, manifest_key, validate_date
+from pipeline.extract import ExtractReport, extract
 from pipeline.lake import Lake
+from pipeline.lake_contract import latest_manifest, validate_date
 from pipeline.load import LoadReport, load
-from pipeline.naming import MANIFEST_PREFIX
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.source.database import describe
 
@@ -196,7 +196,8 @@ def stack_status(settings: Settings) -> StackStatus:
     except ShopstreamError as exc:  # a stopped source is a normal state for `status`
         status.notes.append(f"source: {exc}")
     try:
-        status.lake_date, status.lake_rows = latest_extraction(Lake.from_settings(settings.lake))
+        if manifest := latest_manifest(Lake.from_settings(settings.lake)):
+            status.lake_date, status.lake_rows = manifest.extract_date, manifest.rows
     except ShopstreamError as exc:
         status.notes.append(f"lake: {exc}")
     if isinstance(settings.warehouse, DuckDBWarehouse):
@@ -207,16 +208,6 @@ def stack_status(settings: Settings) -> StackStatus:
         except ShopstreamError as exc:
             status.notes.append(f"warehouse: {exc}")
     return status
-
-
-def latest_extraction(lake: Lake) -> tuple[str | None, dict[str, int] | None]:
-    """Date and rows per table of the most recent finished extraction (the one with the latest manifest)."""
-    manifests = lake.list_files(MANIFEST_PREFIX, suffix="manifest.json")
-    if not manifests:
-        return None, None
-    extract_date = manifests[-1].split("dt=")[-1].split("/")[0]
-    manifest = lake.read_json(manifest_key(extract_date)) or {}
-    return extract_date, {entry["table"]: entry["rows"] for entry in manifest.get("files", [])}
 
 
 def _warehouse_location(settings: Settings) -> str:

@@ -19,7 +19,8 @@ from pipeline.grade.figures import MODEL_SCHEMAS, Reader, SnowflakeReader, flatt
 from pipeline.grade.key import Key
 from pipeline.grade.rubric import FIGURES_PREFIX
 from pipeline.lake import Lake
-from pipeline.naming import LAKE_PREFIXES, MANIFEST_PREFIX, SOURCE_TABLES, StackNames
+from pipeline.lake_contract import MANIFEST_PREFIX, latest_manifest, partition_date
+from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, StackNames
 from pipeline.settings import DuckDBWarehouse, Settings, SnowflakeWarehouse
 
 SHOWN = 5  # differences listed in a detail; the rest are counted
@@ -83,20 +84,19 @@ def _read_figures(ctx: Context, mart: str) -> dict[str, Any] | str:
 
 # -- lake ----------------------------------------------------------------------------------------------------------
 def lake_layout(ctx: Context) -> Outcome:
-    from pipeline.run import latest_extraction
-
     lake = Lake.from_settings(ctx.settings.lake)
     where = f"{lake.uri}/raw/ (`shopstream extract`)"
     problems = []
     for table in SOURCE_TABLES:
-        if not [key for key in lake.list_files(LAKE_PREFIXES[table]) if "/dt=" in key]:
+        if not [key for key in lake.list_files(LAKE_PREFIXES[table]) if partition_date(key)]:
             problems.append(f"no dt= partition under {LAKE_PREFIXES[table]}/")
-    extract_date, rows = latest_extraction(lake)
-    if extract_date is None:
+    manifest = latest_manifest(lake)
+    extract_date = manifest.extract_date if manifest else None
+    if manifest is None:
         problems.append(f"no manifest under {MANIFEST_PREFIX}/")
     else:
         for table in SOURCE_TABLES:
-            expected, found = ctx.key["raw_rows"][table], (rows or {}).get(table)
+            expected, found = ctx.key["raw_rows"][table], manifest.rows.get(table)
             if found != expected:
                 problems.append(f"manifest dt={extract_date}: {table} expected {expected:,} rows, found {found}")
     return _outcome(problems, f"every table partitioned, manifest of dt={extract_date} matches the key", where)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from pipeline.errors import QuarantinedFilesError
-from pipeline.extract import validate_date, validate_tables
 from pipeline.lake import Lake
+from pipeline.lake_contract import validate_date, validate_tables
 from pipeline.load.report import LoadReport, QuarantinedFile, TableLoad
 from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake, sha256_hex
+from pipeline.lake_contract import ManifestFile
 from pipeline.load.duckdb import _insert_file, ensure_raw, loaded_checksums, open_warehouse
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.stream.tables import CANCELLATIONS_SCHEMA
@@ -55,14 +56,16 @@ def load_pending(settings: Settings, conn: psycopg.Connection, lake: Lake, *, wa
             manifest = lake.read_json(manifest_key)
             if manifest is None:
                 raise ShopstreamError(f"batch manifest {lake.location(manifest_key)} is missing from the lake")
-            for entry in manifest["files"]:
-                if history.get(entry["key"]) == entry["sha256"]:
+            where = lake.location(manifest_key)
+            for number, document in enumerate(manifest["files"]):
+                entry = ManifestFile.from_json(document, f"{where} file {number}")
+                if history.get(entry.key) == entry.sha256:
                     continue
-                data = lake.read_bytes(entry["key"])
-                if sha256_hex(data) != entry["sha256"]:
-                    raise ShopstreamError(f"{lake.location(entry['key'])} does not match its batch manifest")
+                data = lake.read_bytes(entry.key)
+                if sha256_hex(data) != entry.sha256:
+                    raise ShopstreamError(f"{lake.location(entry.key)} does not match its batch manifest")
                 arrow = pq.read_table(pa.BufferReader(data))
-                _insert_file(con, entry["table"], entry["key"], entry["sha256"], arrow, replace=entry["key"] in history)
+                _insert_file(con, entry.table, entry.key, entry.sha256, arrow, replace=entry.key in history)
                 loaded += 1
     with conn.transaction():
         conn.execute(

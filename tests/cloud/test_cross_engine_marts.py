@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.extract import manifest_key
 from pipeline.lake import Lake
+from pipeline.lake_contract import manifest_key
 from pipeline.load import LoadReport, load
 from pipeline.naming import SOURCE_TABLES, is_live_mart
 from pipeline.settings import Settings, apply_overrides, settings_from_outputs
