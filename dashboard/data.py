@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from pipeline.errors import ShopstreamError, brief
+from pipeline.errors import ShopstreamError, brief, is_duckdb_lock
 from pipeline.settings import DuckDBWarehouse, Environment, Settings, resolve_settings
 
 CACHE_TTL = timedelta(minutes=5)
@@ -107,7 +107,7 @@ def _read_duckdb(path: str, sql: str, params: list | tuple) -> pd.DataFrame:
     try:
         connection = duckdb.connect(path, read_only=True)
     except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
+        if is_duckdb_lock(exc):
             raise WarehouseBusy("the warehouse is being updated (a load or dbt build is running)") from None
         # A damaged or foreign file: say which and how to rebuild it, never show DuckDB's internals.
         raise ShopstreamError(
@@ -121,7 +121,7 @@ def _read_duckdb(path: str, sql: str, params: list | tuple) -> pd.DataFrame:
 
 
 def _read_snowflake(source: MartsSource, sql: str, params: list | tuple) -> pd.DataFrame:
-    from pipeline.warehouse_snowflake import connect  # the cloud extra: imported only for a Snowflake stack
+    from pipeline.warehouse.snowflake import connect  # the cloud extra: imported only for a Snowflake stack
 
     with connect(source.settings(), "bi", paramstyle="qmark") as connection:
         cursor = connection.cursor()

@@ -22,12 +22,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.errors import ResourceError, ShopstreamError
+from pipeline.errors import WAREHOUSE_IN_USE, ResourceError, ShopstreamError, is_duckdb_lock
 from pipeline.naming import SOURCE_TABLES
 from pipeline.runs import RECORDED_COMMANDS, RunRecord, record_command
 from pipeline.settings import ENV_DEBUG, ENV_LOCAL, ENV_STACK, Environment, Settings, resolve_settings
-
-IN_USE_MESSAGE = "warehouse is in use by another process (close the dashboard or Airflow task)"
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -82,8 +80,8 @@ def _one_line(exc: BaseException) -> tuple[str, int] | None:
         return str(exc), exc.exit_code
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return "disk full: free some space and rerun", ResourceError.exit_code
-    if type(exc).__module__.startswith("duckdb") and "lock" in str(exc).lower():
-        return IN_USE_MESSAGE, ResourceError.exit_code
+    if is_duckdb_lock(exc):
+        return WAREHOUSE_IN_USE, ResourceError.exit_code
     return None
 
 

@@ -51,3 +51,17 @@ def brief(text: str, limit: int = BRIEF_LIMIT) -> str:
 def first_line(exc: BaseException) -> str:
     """An exception's first non-empty line (drivers put the reason there and details below), else its type."""
     return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+
+
+WAREHOUSE_IN_USE = "warehouse is in use by another process (close the dashboard or Airflow task)"
+
+
+def is_duckdb_lock(exc: BaseException) -> bool:
+    """DuckDB refuses a second writer (or a reader next to a writer) of one file with a lock error."""
+    return type(exc).__module__.startswith("duckdb") and "lock" in str(exc).lower()
+
+
+def last_line(text: str | None) -> str:
+    """The last non-empty line of a tool's output: where libpq, pg_ctl and CLIs put the reason they stopped."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline import source
@@ -17,16 +16,16 @@ from pipeline.extract import ExtractReport, extract
 from pipeline.lake import Lake
 from pipeline.lake_contract import latest_manifest, validate_date
 from pipeline.load import LoadReport, load
-from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.progress import Progress
+from pipeline.settings import DBT_PROJECT_DIR, DuckDBWarehouse, Settings
 from pipeline.source.database import describe
 
 if TYPE_CHECKING:  # the transform package (and dbt) is only imported when dbt runs
     from pipeline.transform.report import TransformReport
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 Log = Callable[[str], None]
 
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml"
+DBT_PROJECT = DBT_PROJECT_DIR / "dbt_project.yml"
 SKIP_TRANSFORM = "dbt project not found, skipping transform"
 NOTHING_CHANGED = "nothing changed since the last successful build (RAW, dbt project, vars): skipped; --force rebuilds"
 

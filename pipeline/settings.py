@@ -32,6 +32,7 @@ from pipeline.errors import ConfigError
 from pipeline.naming import DEFAULT_STACK, WAREHOUSE_SCHEMAS, StackNames, validate_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"  # the one dbt project (dbt_project.yml, profiles.yml, models/)
 
 # Every environment variable the road reads; `Environment.read` is the one place that reads them.
 ENV_STACK = "SHOPSTREAM_STACK"  # the stack when no --stack is given (default: dev)

@@ -9,7 +9,7 @@ written last; a partition without a manifest is an extraction that did not finis
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -30,11 +30,10 @@ from pipeline.lake_contract import (
     write_table_entry,
 )
 from pipeline.naming import SOURCE_TABLES
+from pipeline.progress import Progress
 from pipeline.settings import Settings
 from pipeline.source import source_dsn
 from pipeline.source.database import describe, open_connection
-
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipeline.errors import first_line
 from pipeline.grade.figures import MODEL_SCHEMAS, Reader, SnowflakeReader, flatten, mart_figures, mart_rows, raw_counts
 from pipeline.grade.key import Key
 from pipeline.grade.rubric import FIGURES_PREFIX
@@ -78,7 +79,7 @@ def _read_figures(ctx: Context, mart: str) -> dict[str, Any] | str:
     except NoWarehouse as exc:
         return str(exc)
     except Exception as exc:  # a missing mart or column: the engine's own words, first line
-        return f"cannot read MARTS.{mart}: {_first_line(exc)}"
+        return f"cannot read MARTS.{mart}: {first_line(exc)}"
     return mart_figures(columns, rows, expected["measures"], expected["breakdowns"])
 
 
@@ -110,7 +111,7 @@ def raw_rows(ctx: Context) -> Outcome:
     except NoWarehouse as exc:
         return Outcome(False, str(exc), where)
     except Exception as exc:
-        return Outcome(False, f"cannot read RAW: {_first_line(exc)}", where)
+        return Outcome(False, f"cannot read RAW: {first_line(exc)}", where)
     problems = []
     for table in SOURCE_TABLES:
         expected, found = ctx.key["raw_rows"][table], counts[table]
@@ -193,7 +194,7 @@ def data_tests(ctx: Context) -> Outcome:
             failures = exc.report.failures
             return Outcome(False, f"{len(failures)} data test(s) failed: " + "; ".join(failures[:SHOWN]), where)
         except Exception as exc:
-            return Outcome(False, f"dbt could not test the stack: {_first_line(exc)}", where)
+            return Outcome(False, f"dbt could not test the stack: {first_line(exc)}", where)
         return Outcome(True, f"{report.tests_passed} data tests passed", where)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -265,13 +266,13 @@ def bucket_private(ctx: Context) -> Outcome:
         if not rules:
             problems.append("no default encryption")
     except Exception as exc:
-        problems.append(f"default encryption: {_first_line(exc)}")
+        problems.append(f"default encryption: {first_line(exc)}")
     try:
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         if open_ := sorted(name for name, on in block.items() if not on):
             problems.append(f"public access not fully blocked ({', '.join(open_)} off)")
     except Exception as exc:
-        problems.append(f"public access block: {_first_line(exc)}")
+        problems.append(f"public access block: {first_line(exc)}")
     return _outcome(problems, "encrypted, public access blocked", where)
 
 
@@ -290,7 +291,7 @@ def integration_scope(ctx: Context) -> Outcome:
     try:
         properties = _snowflake_rows(ctx, f"DESC STORAGE INTEGRATION {names.storage_integration}")
     except Exception as exc:
-        return Outcome(False, f"cannot describe the integration: {_first_line(exc)}", where)
+        return Outcome(False, f"cannot describe the integration: {first_line(exc)}", where)
     values = {str(p.get("property", "")).upper(): str(p.get("property_value", "")) for p in properties}
     allowed = values.get("STORAGE_ALLOWED_LOCATIONS", "")
     locations = [loc.strip() for loc in allowed.split(",") if loc.strip()]
@@ -305,7 +306,7 @@ def _stack_warehouses(ctx: Context) -> list[dict[str, Any]] | str:
     try:
         shown = _snowflake_rows(ctx, "SHOW WAREHOUSES")
     except Exception as exc:
-        return f"cannot list warehouses: {_first_line(exc)}"
+        return f"cannot list warehouses: {first_line(exc)}"
     wanted = set(warehouse.warehouses.values())
     return [row for row in shown if str(row.get("name", "")).upper() in wanted]
 
@@ -379,7 +380,3 @@ def _outcome(problems: list[str], ok: str, where: str) -> Outcome:
         return Outcome(True, ok, where)
     more = f" (and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
     return Outcome(False, "; ".join(problems[:SHOWN]) + more, where)
-
-
-def _first_line(exc: BaseException) -> str:
-    return next(iter(str(exc).strip().splitlines()), type(exc).__name__)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from pipeline.errors import NothingToLoadError, ShopstreamError
+from pipeline.errors import NothingToLoadError, ShopstreamError, first_line
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.lake import Lake
 from pipeline.lake_contract import finished_dates, read_manifest, stage_path
@@ -25,10 +25,9 @@ from pipeline.load import snowflake_sql as sql
 from pipeline.load.report import LoadReport
 from pipeline.load.retry import is_role_propagation_error, retry_while_role_propagates
 from pipeline.naming import SOURCE_TABLES
+from pipeline.progress import Progress
 from pipeline.settings import Settings, SnowflakeWarehouse
-from pipeline.warehouse_snowflake import connect, first_line, snowflake_warehouse
-
-Progress = Callable[[str, int, int], None]
+from pipeline.warehouse.snowflake import connect, snowflake_warehouse
 
 # Snowflake numbers data errors (a value that does not convert, a NULL in a NOT NULL column) 100000-100999;
 # any other failure (missing stage, no privilege) is a setup problem that stops the load.
@@ -60,7 +59,6 @@ class SnowflakeLoad:
 
     extract_date: str
     files: list[FileLoad] = field(default_factory=list)
-    table_rows: dict[str, int] = field(default_factory=dict)  # rows in each RAW table after the load
     seconds: float = 0.0
 
     @property
@@ -142,7 +140,6 @@ def copy_partitions(
                 outcome = _copy_file_when_role_ready(run, warehouse, table, key, on_retry)
                 _record_rejections(run, warehouse.database, outcome, extract_date)
                 result.files.append(outcome)
-            result.table_rows[table] = run(sql.count_rows(table, warehouse.database))[0][0]
     if progress:
         progress("load done", len(tables), len(tables))
     result.seconds = time.perf_counter() - started

@@ -20,7 +20,7 @@ from pipeline.load import snowflake_sql as sql
 from pipeline.load.snowflake import load_snowflake
 from pipeline.naming import SOURCE_TABLES, StackNames
 from pipeline.settings import apply_overrides, settings_from_outputs
-from pipeline.warehouse_snowflake import connect
+from pipeline.warehouse.snowflake import connect
 from tests.cloud.conftest import cloud_outputs, create_snowflake_objects, sample_table, unique_stack
 
 ROWS = 4

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.predict.churn import predict
 from pipeline.settings import settings_from_outputs
-from pipeline.warehouse_snowflake import connect
+from pipeline.warehouse.snowflake import connect
 from tests.cloud.conftest import cloud_outputs, fakesnow_endpoint, unique_stack
 from tests.predict.conftest import rows
 
