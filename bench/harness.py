@@ -27,7 +27,16 @@ from urllib.parse import quote
 
 from bench.measure import Measurement, StepFailed, run_process, run_stage
 from pipeline.naming import StackNames
-from pipeline.settings import ENV_HOME, ENV_LAKE_URI, ENV_PG_DSN, ENV_PG_PORT, ENV_S3_ENDPOINT, ENV_WAREHOUSE
+from pipeline.settings import (
+    ENV_HOME,
+    ENV_LAKE_URI,
+    ENV_OUTPUTS,
+    ENV_PG_DSN,
+    ENV_PG_PORT,
+    ENV_S3_ENDPOINT,
+    ENV_STACK,
+    ENV_WAREHOUSE,
+)
 from pipeline.source.database import apply_schema, ensure_database, open_connection, table_counts
 from pipeline.source.security import read_credentials
 from pipeline.source.server import HOST, SUPERUSER
@@ -40,7 +49,7 @@ WARM_UP_SCALE = 0.01
 # Variables that would point a step at another stack's edges instead of the fresh local one, and the one that
 # would keep Python from caching bytecode (every process would then recompile dbt's and Faker's sources).
 _DROPPED_VARIABLES = (
-    *(ENV_PG_DSN, ENV_LAKE_URI, ENV_S3_ENDPOINT, ENV_WAREHOUSE, "SHOPSTREAM_STACK"),
+    *(ENV_PG_DSN, ENV_LAKE_URI, ENV_S3_ENDPOINT, ENV_WAREHOUSE, ENV_STACK, ENV_OUTPUTS),
     "PYTHONDONTWRITEBYTECODE",
 )
 

@@ -22,10 +22,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline import stack as stacks
 from pipeline.errors import WAREHOUSE_IN_USE, ResourceError, ShopstreamError, is_duckdb_lock
 from pipeline.naming import SOURCE_TABLES
 from pipeline.runs import RECORDED_COMMANDS, RunRecord, record_command
-from pipeline.settings import ENV_DEBUG, ENV_LOCAL, ENV_STACK, Environment, Settings, resolve_settings
+from pipeline.settings import ENV_DEBUG, ENV_LOCAL, ENV_STACK, Environment, Settings
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -133,7 +134,8 @@ def _finish_run(run: RunRecord | None, kwargs: dict[str, Any], code: int | None,
 
 
 def _settings(stack: str, outputs: Path | None, local: bool = False, *, create: bool = False) -> Settings:
-    return resolve_settings(stack, outputs, local=local, create=create)
+    """The settings of the stack the shared options name (`pipeline.stack.Stack.open`)."""
+    return stacks.Stack.open(stack, outputs, local=local, create=create).settings
 
 
 class StepProgress:
@@ -305,7 +307,7 @@ def transform(
 @friendly_errors
 def docs(stack: Stack = "dev", outputs: Outputs = None, local: Local = False) -> None:
     """Generate the dbt documentation site (lineage of every model)."""
-    from pipeline.transform import docs as dbt_docs
+    from pipeline.run import docs as dbt_docs
 
     result = dbt_docs(_settings(stack, outputs, local))
     out.print(f"[green]✓[/] dbt docs generated{f': {result}' if result else ''}")
@@ -399,7 +401,7 @@ def airflow(
     """Start Airflow (`airflow standalone`) on 127.0.0.1 with this repo's DAGs; Ctrl+C stops it."""
     import subprocess
 
-    from pipeline import orchestrate
+    from pipeline.orchestrate import local_airflow as orchestrate
     from pipeline.processes import die_with_parent
 
     settings = _settings(stack, outputs, local, create=True)

@@ -1,6 +1,8 @@
-"""The whole local road in one call: up → generate (if empty) → extract → load → transform → summary.
+"""The road, composed in one place: up → generate (if empty) → extract → load → transform → quality → summary.
 
-The CLI renders what these functions return; they print nothing themselves except through `log`.
+This is the one module that chains steps. The CLI, the Airflow tasks (`pipeline.orchestrate.tasks`) and the
+benchmarks call the steps and compositions here, or a single step, for a `Stack` (`pipeline.stack`); they render
+what these functions return, which print nothing themselves except through `log`.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline import source
@@ -17,8 +20,9 @@ from pipeline.lake import Lake
 from pipeline.lake_contract import latest_manifest, validate_date
 from pipeline.load import LoadReport, load
 from pipeline.progress import Progress
-from pipeline.settings import DBT_PROJECT_DIR, DuckDBWarehouse, Settings
+from pipeline.settings import DBT_PROJECT_DIR, Settings
 from pipeline.source.database import describe
+from pipeline.warehouse import warehouse_for
 
 if TYPE_CHECKING:  # the transform package (and dbt) is only imported when dbt runs
     from pipeline.transform.report import TransformReport
@@ -106,6 +110,15 @@ def transform(
     return build(settings, select=select, as_of_date=as_of_date, progress=progress, force=force)
 
 
+def docs(settings: Settings) -> Path | None:
+    """The dbt documentation site of the stack (None when the dbt project is not there)."""
+    if not transform_available():
+        return None
+    from pipeline.transform import docs as dbt_docs
+
+    return dbt_docs(settings)
+
+
 def run_all(
     settings: Settings,
     scale: float = 1.0,
@@ -186,7 +199,7 @@ def stack_status(settings: Settings) -> StackStatus:
         origin=settings.origin,
         source="(not running)",
         lake_uri=settings.lake.uri,
-        warehouse=_warehouse_location(settings),
+        warehouse=warehouse_for(settings).location,
     )
     try:
         dsn = source.source_dsn(settings)
@@ -199,17 +212,8 @@ def stack_status(settings: Settings) -> StackStatus:
             status.lake_date, status.lake_rows = manifest.extract_date, manifest.rows
     except ShopstreamError as exc:
         status.notes.append(f"lake: {exc}")
-    if isinstance(settings.warehouse, DuckDBWarehouse):
-        from pipeline.load.duckdb import layer_counts
-
-        try:
-            status.warehouse_rows = layer_counts(settings)
-        except ShopstreamError as exc:
-            status.notes.append(f"warehouse: {exc}")
+    try:
+        status.warehouse_rows = warehouse_for(settings).layer_counts()
+    except ShopstreamError as exc:
+        status.notes.append(f"warehouse: {exc}")
     return status
-
-
-def _warehouse_location(settings: Settings) -> str:
-    if isinstance(settings.warehouse, DuckDBWarehouse):
-        return str(settings.warehouse.path)
-    return f"snowflake://{settings.warehouse.account}/{settings.warehouse.database}"

@@ -9,8 +9,8 @@ an explicit choice, never implied by the stack's name:
 1. `--outputs FILE` (or $SHOPSTREAM_OUTPUTS): a cloud stack described by a JSON file of its Pulumi outputs;
 2. `--local` (or $SHOPSTREAM_LOCAL=1): the local twins (embedded PostgreSQL, a lake directory, DuckDB);
 3. otherwise the stack's outputs from `pulumi stack output`, when Pulumi knows the stack: a cloud stack;
-4. otherwise (no Pulumi CLI, or Pulumi has no such stack) a stack whose local twins were set up before (its
-   home holds the `local-stack` marker), or, for `shopstream up`/`run`/`airflow`, a new local stack.
+4. otherwise (no Pulumi CLI, or Pulumi has no such stack) a stack with a local home (`shopstream up` made it),
+   or, for `shopstream up`/`run`/`airflow`, a new local stack.
 A Pulumi that is not logged in or gives unreadable outputs is an error naming that, never a silent fall-back.
 
 Environment variables then replace single edges, so a run can mix them (an S3 lake with the local DuckDB
@@ -48,6 +48,7 @@ ENV_COURSE_SALT = "SHOPSTREAM_COURSE_SALT"  # the cohort's secret: it picks each
 ENV_DEBUG = "SHOPSTREAM_DEBUG"  # 1: tracebacks instead of one-line errors
 ENV_DBT_MANIFEST = "SHOPSTREAM_DBT_MANIFEST"  # where the Airflow DAG reads the dbt manifest (default: dbt/target/)
 ENV_DBT_INVOCATION = "SHOPSTREAM_DBT_INVOCATION"  # dbt_runner (in-process, default) | subprocess, for Airflow
+ENV_DBT_SELECT = "SHOPSTREAM_DBT_SELECT"  # comma-separated dbt selectors the daily DAG renders (default: all)
 ENV_DEMO_SCALE = "SHOPSTREAM_DEMO_SCALE"  # scale of the demo data Airflow generates into an empty source
 ENV_PRIVACY_SALT = "SHOPSTREAM_PRIVACY_SALT"  # the pseudonymisation salt (else a file under the stack's home)
 ENV_OPERATOR = "SHOPSTREAM_OPERATOR"  # who runs an erasure, for its audit record (default: the OS user)
@@ -64,7 +65,6 @@ ENV_SF_PROTOCOL = "SNOWFLAKE_PROTOCOL"
 
 DEFAULT_PG_PORT = 54329
 DEFAULT_DEMO_SCALE = 0.1
-LOCAL_MARKER = "local-stack"  # in a stack's home: its local twins were set up, it runs on them
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ class Environment:
     debug: bool = False
     dbt_manifest: Path | None = None
     dbt_invocation: str | None = None
+    dbt_select: list[str] = field(default_factory=list)
     demo_scale: str | None = None
     privacy_salt: str | None = field(default=None, repr=False)
     operator: str | None = None
@@ -133,6 +134,7 @@ class Environment:
             debug=get(ENV_DEBUG) == "1",
             dbt_manifest=path(ENV_DBT_MANIFEST),
             dbt_invocation=get(ENV_DBT_INVOCATION),
+            dbt_select=[s.strip() for s in (get(ENV_DBT_SELECT) or "").split(",") if s.strip()],
             demo_scale=get(ENV_DEMO_SCALE),
             privacy_salt=get(ENV_PRIVACY_SALT),
             operator=get(ENV_OPERATOR),
@@ -291,14 +293,14 @@ def shopstream_home() -> Path:
 
 # -- local or cloud ------------------------------------------------------------------------------------------------
 def is_local_stack(stack: str, env: Environment | None = None) -> bool:
-    """True when the stack's local twins were set up (`shopstream up`/`run`, or `--local`)."""
-    return ((env or Environment.read()).shopstream_home / stack / LOCAL_MARKER).is_file()
+    """True when the stack has a local home (`shopstream up`/`run` made it). Asked only once Pulumi has said it
+    does not know the stack (or is not installed), so a cloud stack of the same name always wins."""
+    return ((env or Environment.read()).shopstream_home / stack).is_dir()
 
 
 def mark_local(settings: Settings) -> None:
-    """Record that this stack runs on its local twins, so later commands need no `--local`."""
+    """Give a new local stack its home, so later commands find it without `--local`."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    (settings.home / LOCAL_MARKER).write_text("this stack runs on its local twins (`shopstream up`)\n")
 
 
 def local_settings(stack: str, env: Environment | None = None) -> Settings:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import psycopg
 
 from pipeline.errors import ShopstreamError
-from pipeline.settings import Settings, mark_local
+from pipeline.settings import Settings
 from pipeline.source import security
 from pipeline.source.database import (
     SUPERUSER_DATABASE,
@@ -44,8 +44,6 @@ def up(settings: Settings) -> str:
         return dsn
     # One `up` at a time per stack: two first `up`s would race to create the same role and database.
     with _stack_lock(settings):
-        if settings.local:
-            mark_local(settings)  # later commands find this stack's twins without --local
         server = _server(settings).start()
         credentials = security.ensure_credentials(settings.home)
         server_dsn = _dsn(server.port, SUPERUSER_DATABASE, SUPERUSER, credentials.superuser_password)
