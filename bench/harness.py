@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -39,7 +38,7 @@ from pipeline.settings import (
 )
 from pipeline.source.database import apply_schema, ensure_database, open_connection, table_counts
 from pipeline.source.security import read_credentials
-from pipeline.source.server import HOST, SUPERUSER
+from pipeline.source.server import HOST, SUPERUSER, free_port
 
 STAGE_STACK = "stages"
 RUN_STACK = "e2e"
@@ -190,12 +189,6 @@ def shopstream_command() -> list[str]:
     if beside.exists():
         return [str(beside)]
     return [sys.executable, "-c", "from pipeline.cli import app; app()"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def server_version(dsn: str) -> str:

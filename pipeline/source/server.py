@@ -288,6 +288,13 @@ class EmbeddedServer:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def free_port(host: str = HOST) -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
 def port_is_free(port: int, host: str = HOST) -> bool:
     """Whether a server could listen on host:port (PostgreSQL also binds with SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -27,7 +27,7 @@ from pipeline.naming import SOURCE_TABLES, is_live_mart
 from pipeline.settings import Settings, apply_overrides, settings_from_outputs
 from pipeline.transform import TransformReport, build
 from pipeline.warehouse.snowflake import connection_options
-from tests.cloud.conftest import cloud_outputs, create_snowflake_objects, fakesnow_endpoint, unique_stack
+from tests.helpers.cloud import cloud_outputs, create_snowflake_objects, fakesnow_endpoint, unique_stack
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from pipeline.load import load
 from pipeline.load.duckdb import layer_counts
 from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import LakeSettings, resolve_settings
-from tests.cloud.conftest import free_port, sample_table
+from tests.helpers.cloud import free_port, sample_table
 
 DAY = "2026-02-01"
 

@@ -17,7 +17,7 @@ from pipeline.settings import (
     resolve_settings,
     settings_from_outputs,
 )
-from tests.cloud.conftest import POSTGRES_PASSWORD, SECRET_ACCESS_KEY, cloud_outputs
+from tests.helpers.cloud import POSTGRES_PASSWORD, SECRET_ACCESS_KEY, cloud_outputs
 
 REQUIRED_KEYS = [name for name, field in StackOutputs.model_fields.items() if field.is_required()]
 

@@ -21,7 +21,7 @@ from pipeline.load.snowflake import load_snowflake
 from pipeline.naming import SOURCE_TABLES, StackNames
 from pipeline.settings import apply_overrides, settings_from_outputs
 from pipeline.warehouse.snowflake import connect
-from tests.cloud.conftest import cloud_outputs, create_snowflake_objects, sample_table, unique_stack
+from tests.helpers.cloud import cloud_outputs, create_snowflake_objects, sample_table, unique_stack
 
 ROWS = 4
 DAY_1 = "2026-01-10"

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.naming import StackNames
 from pipeline.stream.tables import STREAM_TABLES
-from tests.infra.conftest import COHORT, stack_config
+from tests.helpers.infra import COHORT, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, ProviderMocks, run_program
 
 PIPE = "snowflake:index/execute:Execute"

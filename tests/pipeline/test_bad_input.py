@@ -26,8 +26,7 @@ from pipeline.load import load
 from pipeline.load.duckdb import layer_counts
 from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings
-
-from .conftest import STACK
+from tests.helpers.seeded import STACK
 
 DATE = "2026-11-24"
 QUARANTINED, NOTHING_TO_LOAD, RESOURCE = 3, 4, 6

@@ -23,8 +23,7 @@ from pipeline.load import load
 from pipeline.load.duckdb import layer_counts
 from pipeline.naming import LAKE_PREFIXES
 from pipeline.settings import LakeSettings, resolve_settings
-
-from .conftest import STACK, free_port
+from tests.helpers.seeded import STACK, free_port
 
 runner = CliRunner()
 

@@ -32,8 +32,7 @@ from pipeline.load.duckdb import layer_counts
 from pipeline.load.snowflake_sql import copy_into
 from pipeline.settings import Settings
 from pipeline.source.database import apply_schema
-
-from .conftest import STACK
+from tests.helpers.seeded import STACK
 
 DATE = "2026-11-24"
 runner = CliRunner()
