@@ -8,7 +8,12 @@ stream prefix and Parquet files (the lake's `_tmp/` writes and the batch manifes
 
 The pipes read through the stack's existing stage and storage integration, whose role already reads `raw/` only:
 no new IAM permission is needed. The student role may watch and pause its pipes (MONITOR, OPERATE), not own them.
-The pipes copy into the RAW tables the first `shopstream load` creates, so load once before `pulumi up` enables them.
+
+Snowflake refuses a pipe whose COPY names a table that does not exist, so the program creates the RAW stream tables
+first (`CREATE TABLE IF NOT EXISTS`, the very DDL the loader runs: same columns, types and `_SOURCE_FILE`/`_LOADED_AT`)
+and the pipes depend on them. A table the nightly load created already is left as it is. SYSADMIN owns a table it
+creates (no ownership transfer: destroy needs no manual step); the student role gets the privileges its loader, its
+erasure and dbt use on it.
 """
 
 from __future__ import annotations
@@ -20,10 +25,17 @@ import pulumi_snowflake as snowflake
 from infra.integration import LakeIntegration
 from infra.providers import SnowflakeProviders, fixed_name
 from infra.warehouse import Warehouse
+from pipeline.load.snowflake_sql import create_raw_table
 from pipeline.naming import StackNames
-from pipeline.stream.tables import STREAM_PREFIX, STREAM_TABLES
+from pipeline.stream.tables import STREAM_PREFIX, STREAM_SCHEMAS, STREAM_TABLES
 
 STREAM_EVENTS = ["s3:ObjectCreated:*"]
+# Destroying the stream's tables must not drop rows the nightly load put in the same RAW tables: the revert does
+# nothing, and `pulumi destroy` drops the tables with the stack's database.
+KEEP_TABLE = "SELECT 1"
+# What the student role's steps do to a RAW table it did not create: COPY (SELECT, INSERT), stamp the rows' load
+# metadata (UPDATE), unload a file or erase a person (DELETE). Not ownership: SYSADMIN keeps it and drops it.
+RAW_TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"]
 
 
 def pipe_name(table: str) -> str:
@@ -54,6 +66,7 @@ class StreamIngest(pulumi.ComponentResource):
     ):
         super().__init__("shopstream:infra:StreamIngest", name, None, opts)
         raw = warehouse.schemas["RAW"]
+        self.tables = {table: self._raw_table(name, table, warehouse, snowflake_providers) for table in STREAM_TABLES}
         self.pipes: dict[str, snowflake.Execute] = {}
         for table in STREAM_TABLES:
             # pulumi-snowflake's Pipe resource is still a preview feature; the program enables none, so the pipe is
@@ -71,7 +84,9 @@ class StreamIngest(pulumi.ComponentResource):
                 ),
                 revert=pulumi.Output.concat("DROP PIPE IF EXISTS ", pipe),
                 query=pulumi.Output.concat("DESCRIBE PIPE ", pipe),
-                opts=pulumi.ResourceOptions(parent=self, provider=snowflake_providers.sysadmin),
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=snowflake_providers.sysadmin, depends_on=list(self.tables[table])
+                ),
             )
         first_pipe = self.pipes[STREAM_TABLES[0]]
         self.notification_channel = first_pipe.query_results.apply(_notification_channel)
@@ -105,6 +120,31 @@ class StreamIngest(pulumi.ComponentResource):
             for table, pipe in self.pipes.items()
         ]
         self.register_outputs({"notification_channel": self.notification_channel})
+
+    def _raw_table(
+        self, name: str, table: str, warehouse: Warehouse, providers: SnowflakeProviders
+    ) -> tuple[snowflake.Execute, snowflake.GrantPrivilegesToAccountRole]:
+        """RAW.<table> as the loader creates it, and what the student role's loader does with it."""
+        label = f"{name}-raw-{table.replace('_', '-')}"
+        raw = warehouse.schemas["RAW"]
+        # An Execute, not snowflake.Table: the pinned provider gates its Table resource behind a preview flag.
+        created = snowflake.Execute(
+            label,
+            execute=warehouse.database.name.apply(lambda db: create_raw_table(table, STREAM_SCHEMAS[table], db)),
+            revert=KEEP_TABLE,
+            opts=pulumi.ResourceOptions(parent=self, provider=providers.sysadmin, depends_on=[raw]),
+        )
+        granted = snowflake.GrantPrivilegesToAccountRole(
+            f"{label}-grant",
+            account_role_name=warehouse.role.name,
+            privileges=RAW_TABLE_PRIVILEGES,
+            on_schema_object=snowflake.GrantPrivilegesToAccountRoleOnSchemaObjectArgs(
+                object_type="TABLE",
+                object_name=pulumi.Output.concat('"', warehouse.database.name, '"."', raw.name, f'"."{table.upper()}"'),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=providers.securityadmin, depends_on=[created]),
+        )
+        return created, granted
 
 
 def _notification_channel(rows: list[dict[str, str]] | None) -> str:

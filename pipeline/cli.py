@@ -234,7 +234,7 @@ def generate(
 def extract(stack: Stack = "dev", outputs: Outputs = None, local: Local = False, date: DateOption = None) -> None:
     """Snapshot the six source tables into the lake as Parquet (one partition per date, plus a manifest)."""
     from pipeline.extract import extract as extract_tables
-    from pipeline.extract import validate_date
+    from pipeline.lake_contract import validate_date
 
     extract_date = validate_date(date)
     settings = _settings(stack, outputs, local)
@@ -259,7 +259,7 @@ def load(
     accept_quarantine: AcceptQuarantine = False,
 ) -> None:
     """Load lake files into the warehouse's RAW schema; files already loaded are skipped, bad files quarantined."""
-    from pipeline.extract import validate_date
+    from pipeline.lake_contract import validate_date
     from pipeline.load import check_quarantine
     from pipeline.load import load as load_files
 
@@ -332,7 +332,7 @@ def run(
     force: Force = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
-    from pipeline.extract import validate_date
+    from pipeline.lake_contract import validate_date
     from pipeline.run import run_all
 
     _check_scale(scale)

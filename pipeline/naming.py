@@ -69,8 +69,14 @@ class StackNames:
     # -- identifiers in the two case conventions ------------------------------------------------------------
     @property
     def qualified(self) -> str:
-        """`<cohort>-<stack>` (or the stack alone): the stack's identity across courses, e.g. in tags."""
-        return f"{self.cohort}-{self.stack}" if self.cohort else self.stack
+        """`<cohort>-<stack>` (or the stack alone): the stack's identity across courses, e.g. in tags.
+
+        Classroom stacks are already named `<cohort>-<student>`; they are not prefixed twice, so `fall26-alice`
+        and `alice` in cohort `fall26` are one and the same student's names.
+        """
+        if not self.cohort or self.stack.startswith(f"{self.cohort}-"):
+            return self.stack
+        return f"{self.cohort}-{self.stack}"
 
     @property
     def _snake(self) -> str:
@@ -108,7 +114,7 @@ class StackNames:
         """S3 names are global: a cloud stack's bucket ends with a short stable hash of account, cohort and stack."""
         if self.cohort is None:
             return self.bucket_prefix
-        identity = f"{self.aws_account_id or ''}/{self.cohort}/{self.stack}"
+        identity = f"{self.aws_account_id or ''}/{self.qualified}"
         suffix = hashlib.sha256(identity.encode()).hexdigest()[:BUCKET_SUFFIX_LENGTH]
         return f"{self.bucket_prefix}-{suffix}"
 

@@ -85,6 +85,13 @@ def test_cloud_names_carry_the_cohort_and_stay_within_limits():
     assert len(names.postgres_extractor_role) <= 63  # PostgreSQL's identifier limit
 
 
+def test_a_classroom_stack_carries_its_cohort_once():
+    student = StackNames("fall26-alice", cohort="fall26", aws_account_id="123456789012")
+    assert student.database == "SHOPSTREAM_FALL26_ALICE" and student.bucket_prefix == "shopstream-fall26-alice-lake"
+    assert all_names(student) == all_names(StackNames("alice", cohort="fall26", aws_account_id="123456789012"))
+    assert "FALL26_FALL26" not in student.student_user and "fall26-fall26" not in student.iam_role
+
+
 def test_bucket_suffix_is_stable_and_depends_on_the_account():
     names = StackNames("alice", "fall2026", "123456789012")
     assert names.bucket == StackNames("alice", "fall2026", "123456789012").bucket

@@ -16,12 +16,14 @@ import pyarrow.parquet as pq
 from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake, sha256_hex
 from pipeline.lake_contract import ManifestFile
-from pipeline.load.duckdb import _insert_file, ensure_raw, loaded_checksums, open_warehouse
+from pipeline.load.duckdb import HISTORY_TABLE, _insert_file, ensure_raw, open_warehouse
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.stream.tables import CANCELLATIONS_SCHEMA
 from pipeline.transform import DBT_PROJECT_DIR, dbt_env, dbt_paths
 
 LIVE_MODELS = "path:models/live"
+# What a refresh leaves out (see LiveRefresher): artifacts, the schema-wide relation cache, the debug log.
+REFRESH_FLAGS = ("--no-write-json", "--no-populate-cache", "--log-level-file", "info")
 
 
 def pending_batches(conn: psycopg.Connection) -> list[tuple[int, str]]:
@@ -47,32 +49,52 @@ def load_pending(settings: Settings, conn: psycopg.Connection, lake: Lake, *, wa
         raise ShopstreamError(
             f"the warehouse {warehouse.path} disappeared; restore it (or `shopstream load`) and rerun"
         )
+    entries: list[ManifestFile] = []
+    for _, manifest_key in batches:
+        manifest = lake.read_json(manifest_key)
+        if manifest is None:
+            raise ShopstreamError(f"batch manifest {lake.location(manifest_key)} is missing from the lake")
+        where = lake.location(manifest_key)
+        entries += [ManifestFile.from_json(doc, f"{where} file {n}") for n, doc in enumerate(manifest["files"])]
     loaded = 0
     with open_warehouse(settings) as con:
         ensure_raw(con)
         ensure_stream_raw(con)
-        history = loaded_checksums(con)
-        for _, manifest_key in batches:
-            manifest = lake.read_json(manifest_key)
-            if manifest is None:
-                raise ShopstreamError(f"batch manifest {lake.location(manifest_key)} is missing from the lake")
-            where = lake.location(manifest_key)
-            for number, document in enumerate(manifest["files"]):
-                entry = ManifestFile.from_json(document, f"{where} file {number}")
-                if history.get(entry.key) == entry.sha256:
-                    continue
-                data = lake.read_bytes(entry.key)
-                if sha256_hex(data) != entry.sha256:
-                    raise ShopstreamError(f"{lake.location(entry.key)} does not match its batch manifest")
-                arrow = pq.read_table(pa.BufferReader(data))
-                _insert_file(con, entry.table, entry.key, entry.sha256, arrow, replace=entry.key in history)
-                loaded += 1
+        history = loaded_checksums_of(con, [entry.key for entry in entries])
+        for entry in entries:
+            if history.get(entry.key) == entry.sha256:
+                continue
+            data = lake.read_bytes(entry.key)
+            if sha256_hex(data) != entry.sha256:
+                raise ShopstreamError(f"{lake.location(entry.key)} does not match its batch manifest")
+            arrow = pq.read_table(pa.BufferReader(data))
+            _insert_file(con, entry.table, entry.key, entry.sha256, arrow, replace=entry.key in history)
+            loaded += 1
     with conn.transaction():
         conn.execute(
             "UPDATE stream_batches SET loaded_at = clock_timestamp() WHERE batch_no = ANY(%s)",
             ([batch_no for batch_no, _ in batches],),
         )
     return loaded
+
+
+def prepare_raw(settings: Settings) -> None:
+    """The RAW tables the live models read, created if missing (a warehouse made by a nightly load has them)."""
+    with open_warehouse(settings) as con:
+        ensure_raw(con)
+        ensure_stream_raw(con)
+
+
+def loaded_checksums_of(con, keys: list[str]) -> dict[str, str]:
+    """file → sha256 of its latest load, for these files only: the batch's lookup stays as small as the batch
+    while the load history grows by a few files every few seconds."""
+    if not keys:
+        return {}
+    rows = con.execute(
+        f"SELECT file, arg_max(sha256, loaded_at) FROM {HISTORY_TABLE} WHERE file IN (SELECT unnest(?)) GROUP BY file",
+        [keys],
+    ).fetchall()
+    return dict(rows)
 
 
 def ensure_stream_raw(con) -> None:
@@ -88,8 +110,12 @@ def ensure_stream_raw(con) -> None:
 class LiveRefresher:
     """Runs the incremental live models in this process, on a manifest parsed once.
 
-    A dbt subprocess per batch would spend most of its time importing dbt and reading the project; the stream
-    refreshes every few seconds, so it parses once and reuses the manifest (dbt's documented programmatic API).
+    A refresh runs every few seconds, so every fixed cost of a dbt command counts (measured in docs/stream.md):
+    - the project is parsed once and its manifest reused (dbt's documented programmatic API), no `dbt` process;
+    - only the live models are selected, and dbt neither writes manifest.json and run_results.json (about a
+      second per run: the whole project's manifest, serialised every time) nor lists every warehouse schema to fill
+      its relation cache (the three models look up their own relations);
+    - the log file gets info, not debug: a debug log writes every statement and macro call of every run.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -113,7 +139,7 @@ class LiveRefresher:
     def refresh(self) -> float:
         """Run the live models; returns dbt's elapsed seconds."""
         try:
-            result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common])
+            result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common, *REFRESH_FLAGS])
         finally:
             self.close()  # between batches the dashboard may read the warehouse (DuckDB: one writer per file)
         if not result.success:

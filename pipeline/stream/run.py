@@ -26,7 +26,7 @@ from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.source import source_dsn
 from pipeline.source.database import open_connection
 from pipeline.stream.capture import DEFAULT_OVERLAP, Batch, capture_batch, ensure_lake
-from pipeline.stream.load import LiveRefresher, load_pending
+from pipeline.stream.load import LiveRefresher, load_pending, prepare_raw
 from pipeline.stream.simulate import Catalog, simulate_minute
 from pipeline.stream.state import (
     acquire_stream_lock,
@@ -52,6 +52,8 @@ class StreamReport:
     sim_end: str = ""
     minutes: int = 0
     refresh_s: dict[str, float | None] = field(default_factory=dict)  # live-model refresh: first, last, max
+    # Seconds per step of a batch (capture → lake, lake → RAW, live-model refresh): p50 and max of each.
+    steps_s: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -143,6 +145,7 @@ def run_stream(
     report.batches = shipper.batches
     report.latency_s = latency_summary(shipper.latencies)
     report.refresh_s = refresh_summary(shipper.refreshes)
+    report.steps_s = {step: step_summary(seconds) for step, seconds in shipper.steps.items()}
     return report
 
 
@@ -159,23 +162,37 @@ class _Shipper:
         self.batches = 0
         self.latencies: list[float] = []
         self.refreshes: list[float] = []  # seconds per live-model refresh, in batch order
+        self.steps: dict[str, list[float]] = {"capture": [], "load": [], "refresh": []}
         self.refresher = None if publish_only else LiveRefresher(settings)
 
     def recover(self) -> None:
-        if self.refresher is not None and self._load():
+        """Load batches a killed run journaled but did not load, and refresh the live models once before the first
+        batch: the first dbt run of a process pays for imports and adapter set-up, which no order should wait for."""
+        if self.refresher is None:
+            return
+        self._load()
+        if isinstance(self.settings.warehouse, DuckDBWarehouse):  # Snowflake: Snowpipe loads (see _load's error)
+            _while_busy(lambda: prepare_raw(self.settings))  # a fresh stack's warehouse: the first batch makes it
+            self.warehouse_seen = True
             _while_busy(self.refresher.refresh)
 
     def ship(self) -> Batch | None:
+        started = time.perf_counter()
         batch = capture_batch(self.conn, self.lake, self.overlap)
         if batch is None:
             return None
         self.batches += 1
+        captured = time.perf_counter()
+        self.steps["capture"].append(captured - started)
         if self.refresher is None:
             return batch
-        if self._load():
-            started = time.perf_counter()
+        loaded = self._load()
+        self.steps["load"].append(time.perf_counter() - captured)
+        if loaded:
+            refresh_started = time.perf_counter()
             _while_busy(self.refresher.refresh)
-            self.refreshes.append(time.perf_counter() - started)
+            self.refreshes.append(time.perf_counter() - refresh_started)
+            self.steps["refresh"].append(self.refreshes[-1])
         visible = datetime.now(UTC)
         latest = [(visible - written).total_seconds() for written in batch.new_orders.values()]
         self.latencies += latest
@@ -220,6 +237,12 @@ def refresh_summary(refreshes: list[float]) -> dict[str, float | None]:
     if not refreshes:
         return {"first": None, "last": None, "max": None}
     return {"first": round(refreshes[0], 3), "last": round(refreshes[-1], 3), "max": round(max(refreshes), 3)}
+
+
+def step_summary(seconds: list[float]) -> dict[str, float | None]:
+    if not seconds:
+        return {"p50": None, "max": None}
+    return {"p50": round(statistics.median(seconds), 3), "max": round(max(seconds), 3)}
 
 
 def _while_busy(step: Callable[[], T]) -> T:

@@ -114,7 +114,7 @@ def test_plan_json_lists_every_student_with_names_variant_and_config(a_class: Cl
     alice = plan["students"][0]
     assert set(alice) >= {"student_id", "stack", "names", "config", "variant_seed"}
     names = StackNames("fall26-alice", cohort="fall26")
-    assert alice["names"]["bucket_prefix"] == "shopstream-fall26-fall26-alice-lake" == names.bucket_prefix
+    assert alice["names"]["bucket_prefix"] == "shopstream-fall26-alice-lake" == names.bucket_prefix
     assert alice["names"]["database"] == names.database and alice["names"]["warehouses.bi"] == names.warehouses["bi"]
     assert alice["variant_seed"] == variant_seed("fall26-alice", salt)
     assert alice["config"]["shopstream:variantSeed"] == str(alice["variant_seed"])

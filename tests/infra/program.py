@@ -45,6 +45,7 @@ class Registration:
     replace_with: tuple[str, ...]
     parent: str
     raw_inputs: struct_pb2.Struct
+    dependencies: tuple[str, ...] = ()  # URNs it depends on: `depends_on` and the resources its inputs came from
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             replace_with=tuple(request.replace_with),
             parent=request.parent,
             raw_inputs=raw,
+            dependencies=tuple(request.dependencies),
         )
         return super().RegisterResource(request)
 

@@ -66,6 +66,8 @@ def test_stream_counts_agree_and_restart_continues_the_clock(stream_stack, tmp_p
     first = run_stream(settings, duration=2.0, **FAST)
     assert first.orders > 0 and first.batches > 0
     assert first.latency_s["p50"] is not None and first.latency_s["p50"] <= first.latency_s["max"]
+    assert set(first.steps_s) == {"capture", "load", "refresh"}  # where a batch's time goes, step by step
+    assert all(0 < step["p50"] <= step["max"] for step in first.steps_s.values())
     pg, raw, mart, hourly = _counts(settings)
     assert pg == raw == mart == hourly == first.orders
 

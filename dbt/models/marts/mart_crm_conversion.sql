@@ -1,5 +1,5 @@
 -- CRM funnel by acquisition source, contacts made up to as_of_date: contact → signup (a user registered with the
--- contact's email at or after the contact) → first order (that user has a completed order). Only what happened
+-- contact's email, matched by person key, at or after the contact) → first order (that user has a completed order). Only what happened
 -- after the contact is credited to it, within var crm_attribution_days of the contact when that var is set.
 {%- set window_days = var('crm_attribution_days', none) %}
 
@@ -15,7 +15,7 @@ contacts as (
 ),
 
 users as (
-    select customer_key, email, registered_at from {{ ref('dim_customers') }}
+    select customer_key, person_key, registered_at from {{ ref('dim_customers') }}
 ),
 
 first_completed_orders as (
@@ -39,7 +39,7 @@ journeys as (
             and o.first_ordered_at <= {{ dbt.dateadd('day', window_days, 'c.contacted_at') }}
         {%- endif %} as has_ordered
     from contacts as c
-    left join users as u on c.email = u.email
+    left join users as u on c.person_key = u.person_key  -- no email leaves STAGING
     left join first_completed_orders as o on u.customer_key = o.customer_key
 ),
 

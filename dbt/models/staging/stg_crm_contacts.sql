@@ -5,6 +5,7 @@ with latest_snapshot as (
 select
     cast(id as integer) as contact_id,
     lower(trim(email)) as email,
+    {{ person_key('email') }} as person_key,
     trim(first_name) as first_name,
     trim(last_name) as last_name,
     lower(trim(source)) as acquisition_source,
