@@ -24,7 +24,7 @@ from pipeline.source.server import free_port
 from pipeline.stream.tables import STREAM_SCHEMAS, STREAM_TABLES
 from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, dbt_paths, runner
 from tests.dbt.test_snowflake_target import _COMMENT, _STRING, semantics_offenders, snowflake_stack
-from tests.fixtures.snowflake import start_fakesnow
+from tests.helpers.snowflake import start_fakesnow
 
 pytestmark = pytest.mark.slow
 
