@@ -58,7 +58,7 @@ WAREHOUSE_IN_USE = "warehouse is in use by another process (close the dashboard 
 
 def is_duckdb_lock(exc: BaseException) -> bool:
     """DuckDB refuses a second writer (or a reader next to a writer) of one file with a lock error."""
-    return type(exc).__module__.startswith("duckdb") and "lock" in str(exc).lower()
+    return "duckdb" in type(exc).__module__ and "lock" in str(exc).lower()  # the module is `_duckdb`
 
 
 def last_line(text: str | None) -> str:

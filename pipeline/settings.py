@@ -126,7 +126,7 @@ class Environment:
             local=get(ENV_LOCAL) == "1",
             home=path(ENV_HOME),
             pg_dsn=get(ENV_PG_DSN),
-            pg_port=get(ENV_PG_PORT),
+            pg_port=env.get(ENV_PG_PORT),  # kept even when empty: an empty port is an error, not the default
             lake_uri=get(ENV_LAKE_URI),
             s3_endpoint=get(ENV_S3_ENDPOINT),
             warehouse=(get(ENV_WAREHOUSE) or "").lower() or None,
@@ -163,7 +163,7 @@ class Environment:
 
     @property
     def embedded_pg_port(self) -> int:
-        raw = self.pg_port or str(DEFAULT_PG_PORT)
+        raw = str(DEFAULT_PG_PORT) if self.pg_port is None else self.pg_port
         if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
             raise ConfigError(f"{ENV_PG_PORT}={raw!r} is not a TCP port between 1024 and 65535")
         return int(raw)
@@ -382,7 +382,7 @@ def resolve_settings(
     the stack's outputs.
     """
     env = env or Environment.read()
-    name = validate_stack(stack or env.stack or DEFAULT_STACK)
+    name = validate_stack(stack if stack is not None else env.stack or DEFAULT_STACK)
     outputs_file = outputs_file or env.outputs_file
     if outputs_file is not None:
         outputs = read_outputs_file(outputs_file)
