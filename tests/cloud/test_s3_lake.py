@@ -81,7 +81,7 @@ def test_road_extracts_to_s3_and_duckdb_reads_it_back(
     monkeypatch.setenv("SHOPSTREAM_PG_PORT", str(free_port()))
     monkeypatch.setenv("SHOPSTREAM_LAKE_URI", f"s3://{s3_bucket}")
     monkeypatch.setenv("SHOPSTREAM_S3_ENDPOINT", s3_server)
-    settings = resolve_settings("dev")
+    settings = resolve_settings("dev", local=True)
     assert settings.lake.is_s3 and settings.warehouse.kind == "duckdb"
     try:
         generated = generate(source.up(settings), scale=0.01, seed=7)
