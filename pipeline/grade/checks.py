@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import first_line
 from pipeline.grade.figures import MODEL_SCHEMAS, Reader, SnowflakeReader, flatten, mart_figures, mart_rows, raw_counts
@@ -23,6 +23,9 @@ from pipeline.lake import Lake
 from pipeline.lake_contract import MANIFEST_PREFIX, latest_manifest, partition_date
 from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, StackNames
 from pipeline.settings import DuckDBWarehouse, Settings, SnowflakeWarehouse
+
+if TYPE_CHECKING:
+    from pipeline.transform import TransformReport
 
 SHOWN = 5  # differences listed in a detail; the rest are counted
 MAX_AUTO_SUSPEND_S = 300
@@ -172,30 +175,43 @@ def _show(value: Any) -> str:
 
 # -- dbt data tests ------------------------------------------------------------------------------------------------
 def data_tests(ctx: Context) -> Outcome:
-    """The repo's dbt data tests on the student's schemas: locally on a copy of the DuckDB file (dbt opens files
-    for writing), on Snowflake as the grader's role (the tests only SELECT). Unit tests check code, not data."""
-    from pipeline.transform import TransformError, build
+    """The repo's dbt data tests on the student's schemas (unit tests check code, not data): locally their SQL,
+    compiled once by dbt, on the DuckDB file attached read-only (pipeline.grade.data_tests); on Snowflake dbt
+    itself, as the grader's role (the tests only SELECT)."""
+    from pipeline.transform import TransformError, TransformReport
 
     where = "`shopstream transform` output; dbt/models/**/_*.yml and dbt/tests/"
-    scratch = Path(tempfile.mkdtemp(prefix="shopstream-grade-"))
     try:
-        settings = ctx.settings.model_copy(update={"home": scratch})
         if isinstance(ctx.settings.warehouse, DuckDBWarehouse):
             if not ctx.settings.warehouse.path.exists():
                 return Outcome(False, ctx.reader_problem or "no warehouse", where)
-            copy = scratch / ctx.settings.warehouse.path.name
-            shutil.copyfile(ctx.settings.warehouse.path, copy)
-            settings = settings.model_copy(update={"warehouse": DuckDBWarehouse(path=copy)})
-        try:
-            report = build(settings, select="resource_type:test", exclude="resource_type:unit_test")
-        except TransformError as exc:
-            if exc.report is None:
-                return Outcome(False, str(exc), where)
-            failures = exc.report.failures
-            return Outcome(False, f"{len(failures)} data test(s) failed: " + "; ".join(failures[:SHOWN]), where)
-        except Exception as exc:
-            return Outcome(False, f"dbt could not test the stack: {first_line(exc)}", where)
-        return Outcome(True, f"{report.tests_passed} data tests passed", where)
+            from pipeline.grade.data_tests import run_data_tests
+
+            report = TransformReport(target="local", nodes=run_data_tests(ctx.settings.warehouse.path))
+        else:
+            report = _dbt_data_tests(ctx.settings)
+    except TransformError as exc:
+        if exc.report is None:
+            return Outcome(False, str(exc), where)
+        report = exc.report
+    except Exception as exc:
+        return Outcome(False, f"dbt could not test the stack: {first_line(exc)}", where)
+    if failures := report.failures:
+        return Outcome(False, f"{len(failures)} data test(s) failed: " + "; ".join(failures[:SHOWN]), where)
+    return Outcome(True, f"{report.tests_passed} data tests passed", where)
+
+
+def _dbt_data_tests(settings: Settings) -> TransformReport:
+    """A dbt build of the data tests alone, its target and logs in a scratch folder: a Snowflake stack's tests."""
+    from pipeline.transform import build
+
+    scratch = Path(tempfile.mkdtemp(prefix="shopstream-grade-"))
+    try:
+        return build(
+            settings.model_copy(update={"home": scratch}),
+            select="resource_type:test",
+            exclude="resource_type:unit_test",
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,13 @@ def key_path(keys_dir: Path, stack: str) -> Path:
 
 def road_digest() -> str:
     """sha256 of the code that turns a seed into marts, so a key built by other code is never reused."""
+    return files_digest(_ROAD)
+
+
+def files_digest(entries: Iterable[str]) -> str:
+    """sha256 of the repository files and folders `entries` (paths from the repository root), names included."""
     digest = hashlib.sha256()
-    for entry in _ROAD:
+    for entry in entries:
         path = _ROOT / entry
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:

@@ -75,9 +75,9 @@ def test_missing_bucket_is_a_one_line_error(s3_server: str) -> None:
 
 @pytest.mark.slow
 def test_road_extracts_to_s3_and_duckdb_reads_it_back(
-    s3_server: str, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    s3_server: str, s3_bucket: str, server_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHOPSTREAM_HOME", str(server_home))
     monkeypatch.setenv("SHOPSTREAM_PG_PORT", str(free_port()))
     monkeypatch.setenv("SHOPSTREAM_LAKE_URI", f"s3://{s3_bucket}")
     monkeypatch.setenv("SHOPSTREAM_S3_ENDPOINT", s3_server)

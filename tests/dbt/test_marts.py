@@ -54,7 +54,7 @@ def mart_checksums(settings) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(loaded_stack) -> tuple:
     settings = loaded_stack.settings
-    report = build(settings)
+    report = build(settings, force=True)  # another module may have built these very data already: build anyway
     return settings, report, mart_checksums(settings)
 
 

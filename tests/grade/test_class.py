@@ -1,8 +1,8 @@
 """Grading a class of ten local stacks through `shopstream grade class`: reports, grades.csv and overview.md.
 
 The class is a realistic mix: four finished stacks, one built on another student's data, two that stopped after
-extract, one after load, two never created. The rubric comes from a YAML file with the dbt data tests disabled
-(they cost a dbt run per student and are graded in test_grade_local.py).
+extract, one after load, two never created. The rubric comes from a YAML file the way an instructor changes it:
+the dbt data tests reweighted to 20 points, the S3 bucket check disabled.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def graded_class(cohort: Cohort, alice: Settings, bob: Settings, tmp_path_factor
     folder = tmp_path_factory.mktemp("class")
     rubric = yaml.safe_load(DEFAULT_RUBRIC.read_text())
     for entry in rubric["checks"]:
-        entry["enabled"] = entry["id"] != "data_tests"
+        entry["enabled"] = entry["id"] != "cloud_bucket_private"
+        entry["points"] = 20 if entry["id"] == "data_tests" else entry["points"]
     (folder / "rubric.yml").write_text(yaml.safe_dump(rubric))
     out = folder / "grades"
     result = CliRunner().invoke(
@@ -72,14 +73,16 @@ def test_grades_csv_has_one_row_per_student_and_one_column_per_check(graded_clas
     columns = list(order[0])
     assert columns[:7] == ["student_id", "stack", "score", "max_score", "percent", "copied_from", "error"]
     assert {"lake_layout", "raw_rows", "figures.mart_sales_overview", "independent_work"} <= set(columns)
-    assert "data_tests" not in columns  # disabled in the rubric file
+    assert "cloud_bucket_private" not in columns  # disabled in the rubric file
     for finished in ("alice", "bob", "carol", "dave"):
         assert rows[finished]["score"] == rows[finished]["max_score"], rows[finished]
-        assert float(rows[finished]["max_score"]) >= 90
+        assert float(rows[finished]["max_score"]) >= 100 and rows[finished]["data_tests"] == "20"  # reweighted
     assert rows["erin"]["copied_from"] == "alice" and rows["erin"]["independent_work"] == "0"
+    assert rows["erin"]["data_tests"] == "20"  # alice's data is consistent: only copy detection tells
     for stopped in ("frank", "grace"):
-        assert (rows[stopped]["lake_layout"], rows[stopped]["raw_rows"]) == ("10", "0")
-    assert (rows["heidi"]["raw_rows"], rows["heidi"]["marts_models"]) == ("15", "0")
+        row = rows[stopped]
+        assert (row["lake_layout"], row["raw_rows"], row["data_tests"]) == ("10", "0", "0")
+    assert (rows["heidi"]["raw_rows"], rows["heidi"]["marts_models"], rows["heidi"]["data_tests"]) == ("15", "0", "0")
     for missing in ("ivan", "judy"):
         assert "unknown stack" in rows[missing]["error"] and rows[missing]["score"] == ""
 
