@@ -76,7 +76,7 @@ def _write_duckdb(settings: Settings, tables: dict[str, pa.Table]) -> str:
 def _write_snowflake(settings: Settings, tables: dict[str, pa.Table]) -> str:
     from snowflake.connector.errors import DatabaseError
 
-    from pipeline.warehouse_snowflake import connect, first_line
+    from pipeline.warehouse.snowflake import connect, first_line
 
     warehouse = settings.warehouse
     marts = f"{warehouse.database}.{warehouse.schemas['marts']}"

@@ -52,7 +52,7 @@ def read_rules(settings: Settings) -> list[dict[str, Any]]:
             ).fetchone()
             rows = con.execute(sql).fetchall() if exists else []
     else:
-        from pipeline.warehouse_snowflake import connect
+        from pipeline.warehouse.snowflake import connect
 
         with connect(settings, "bi") as connection:
             rows = connection.cursor().execute(sql).fetchall()
