@@ -36,7 +36,7 @@ install-all: $(UV) ## install every part (cloud, infra, airflow, dashboard, dev)
 	@$(UV) sync --frozen --all-extras --all-groups --quiet
 
 run: install-core ## run the whole local road: up → generate → extract → load → dbt build → summary
-	@$(BIN)/shopstream run --stack $(STACK) --scale $(SCALE) --seed $(SEED)
+	@$(BIN)/shopstream run --local --stack $(STACK) --scale $(SCALE) --seed $(SEED)
 
 test: lint ## the static checks, then the whole test suite (real PostgreSQL, DuckDB, dbt, Airflow, moto, Chromium)
 	@$(BIN)/pytest $(PYTEST_PARALLEL)
@@ -58,16 +58,16 @@ bench: install-all ## benchmarks at SF 1, 10, 100 against the course's baseline,
 	@$(BIN)/python -m bench --test-suite
 
 airflow: install-all ## start Airflow on 127.0.0.1 with this repo's dags/
-	@$(BIN)/shopstream airflow --stack $(STACK)
+	@$(BIN)/shopstream airflow --local --stack $(STACK)
 
 dashboard: install-all ## serve the BI dashboard on 127.0.0.1
-	@$(BIN)/shopstream dashboard --stack $(STACK)
+	@$(BIN)/shopstream dashboard --local --stack $(STACK)
 
 docs: install-core ## generate the dbt docs site
-	@$(BIN)/shopstream docs --stack $(STACK)
+	@$(BIN)/shopstream docs --local --stack $(STACK)
 
 reset: ## stop the local stack and delete its data (.shopstream/$(STACK))
-	@if [ -x $(BIN)/shopstream ]; then $(BIN)/shopstream down --stack $(STACK) --purge; else rm -rf .shopstream/$(STACK); fi
+	@if [ -x $(BIN)/shopstream ]; then $(BIN)/shopstream down --local --stack $(STACK) --purge; else rm -rf .shopstream/$(STACK); fi
 
 clean: ## remove the virtual environments and caches (keeps data)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache dbt/target dbt/logs

@@ -31,7 +31,8 @@ from pipeline.grade.key import KEY_BUILD_EXCLUDE, ensure_key, free_port, key_pat
 from pipeline.grade.rubric import Rubric, load_rubric
 from pipeline.load import load
 from pipeline.run import generate_if_empty
-from pipeline.settings import ENV_COURSE_SALT, ENV_HOME, ENV_PG_PORT, DuckDBWarehouse, Settings, local_settings
+from pipeline.settings import ENV_COURSE_SALT, ENV_HOME, ENV_PG_PORT, DuckDBWarehouse, Settings
+from pipeline.stack import Stack
 from pipeline.transform import build
 from pipeline.variant import variant_seed
 
@@ -42,7 +43,7 @@ WITH_DATA_TESTS = "default rubric (with dbt data tests)"
 
 
 def build_stack(stack: str, scale: float) -> Settings:
-    settings = local_settings(stack)
+    settings = Stack.open(stack, local=True).settings
     dsn = source.up(settings)
     try:
         generate_if_empty(settings, dsn, scale, None)
@@ -83,7 +84,7 @@ def main() -> None:
         load_before = load_average()
         started = time.perf_counter()
         warehouse = stacks[0].warehouse
-        assert isinstance(warehouse, DuckDBWarehouse)  # local_settings: a DuckDB warehouse
+        assert isinstance(warehouse, DuckDBWarehouse)  # local stacks: DuckDB
         run_data_tests(warehouse.path)  # dbt compiles the tests: once per class (per catalog shape)
         compile_seconds = time.perf_counter() - started
         default = load_rubric()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -28,10 +27,19 @@ from urllib.parse import quote
 from bench.measure import Measurement, StepFailed, run_process, run_stage
 from pipeline.naming import StackNames
 from pipeline.rows import one_row
-from pipeline.settings import ENV_HOME, ENV_LAKE_URI, ENV_PG_DSN, ENV_PG_PORT, ENV_S3_ENDPOINT, ENV_WAREHOUSE
+from pipeline.settings import (
+    ENV_HOME,
+    ENV_LAKE_URI,
+    ENV_OUTPUTS,
+    ENV_PG_DSN,
+    ENV_PG_PORT,
+    ENV_S3_ENDPOINT,
+    ENV_STACK,
+    ENV_WAREHOUSE,
+)
 from pipeline.source.database import apply_schema, ensure_database, open_connection, table_counts
 from pipeline.source.security import read_credentials
-from pipeline.source.server import HOST, SUPERUSER
+from pipeline.source.server import HOST, SUPERUSER, free_port
 
 STAGE_STACK = "stages"
 RUN_STACK = "e2e"
@@ -41,7 +49,7 @@ WARM_UP_SCALE = 0.01
 # Variables that would point a step at another stack's edges instead of the fresh local one, and the one that
 # would keep Python from caching bytecode (every process would then recompile dbt's and Faker's sources).
 _DROPPED_VARIABLES = (
-    *(ENV_PG_DSN, ENV_LAKE_URI, ENV_S3_ENDPOINT, ENV_WAREHOUSE, "SHOPSTREAM_STACK"),
+    *(ENV_PG_DSN, ENV_LAKE_URI, ENV_S3_ENDPOINT, ENV_WAREHOUSE, ENV_STACK, ENV_OUTPUTS),
     "PYTHONDONTWRITEBYTECODE",
 )
 
@@ -182,12 +190,6 @@ def shopstream_command() -> list[str]:
     if beside.exists():
         return [str(beside)]
     return [sys.executable, "-c", "from pipeline.cli import app; app()"]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def server_version(dsn: str) -> str:

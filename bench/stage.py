@@ -13,15 +13,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.settings import local_settings
-from pipeline.source import source_dsn
+from pipeline.stack import Stack
+
+
+def local_stack(name: str) -> Stack:
+    """The benchmark's stack: always the local twins in the harness's SHOPSTREAM_HOME."""
+    return Stack.open(name, local=True)
 
 
 def generate(stack: str, scale: float, seed: int) -> dict:
     """Demo data: numpy build of the six tables, then their bulk load into PostgreSQL (the product's generate)."""
     from pipeline.generate import generate as generate_data
 
-    dsn = source_dsn(local_settings(stack))
+    dsn = local_stack(stack).source_dsn()
     first_copy: list[float] = []
 
     def note_first_copy(_what: str, _done: int, _total: int) -> None:
@@ -51,7 +55,7 @@ def extract(stack: str, extract_date: str) -> dict:
         starts.append((what.removeprefix("extract "), time.perf_counter()))
 
     started = time.perf_counter()
-    report = extract_tables(local_settings(stack), extract_date, note_table_start)
+    report = extract_tables(local_stack(stack).settings, extract_date, note_table_start)
     seconds = time.perf_counter() - started
     fetch_seconds = {table: end - start for (table, start), (_, end) in itertools.pairwise(starts)}
     tables = {
@@ -71,7 +75,7 @@ def load(stack: str, extract_date: str) -> dict:
     from pipeline.load import load as load_files
 
     started = time.perf_counter()
-    report = load_files(local_settings(stack), extract_date)
+    report = load_files(local_stack(stack).settings, extract_date)
     seconds = time.perf_counter() - started
     if report.quarantined or report.files_loaded == 0:
         raise SystemExit(f"load did not load every file: {report.files_loaded} loaded, {report.quarantined}")
@@ -80,13 +84,12 @@ def load(stack: str, extract_date: str) -> dict:
 
 def transform(stack: str) -> dict:
     """`dbt build`; rows are the RAW rows it reads (the warehouse's input), so rows/s compares across scales."""
-    from pipeline.load.duckdb import layer_counts
     from pipeline.transform import build
 
-    settings = local_settings(stack)
-    raw_rows = sum(layer_counts(settings).get("RAW", {}).values())
+    opened = local_stack(stack)
+    raw_rows = sum(opened.warehouse.layer_counts().get("RAW", {}).values())
     started = time.perf_counter()
-    report = build(settings)
+    report = build(opened.settings)
     seconds = time.perf_counter() - started
     return {
         "rows": raw_rows,

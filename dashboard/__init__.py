@@ -1,5 +1,6 @@
 """The BI dashboard: a Streamlit app on the stack's MARTS schema (`shopstream dashboard --stack NAME`)."""
 
-# How `shopstream dashboard` tells the app which stack to serve.
-ENV_STACK = "SHOPSTREAM_STACK"
-ENV_OUTPUTS = "SHOPSTREAM_OUTPUTS"  # JSON file of a cloud stack's Pulumi outputs (`--outputs`)
+# `shopstream dashboard` tells the app which stack to serve through the road's own variables.
+from pipeline.settings import ENV_LOCAL, ENV_OUTPUTS, ENV_STACK
+
+__all__ = ["CHURN_METRICS_MART", "ENV_LOCAL", "ENV_OUTPUTS", "ENV_STACK"]

@@ -8,7 +8,6 @@ stack and filter selection: moving between pages or back to a previous selection
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,10 +17,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboard import ENV_OUTPUTS, ENV_STACK
-from pipeline.errors import ShopstreamError, brief
-from pipeline.naming import DEFAULT_STACK
-from pipeline.settings import DuckDBWarehouse, Settings, resolve_settings
+from pipeline.errors import ShopstreamError, brief, is_duckdb_lock
+from pipeline.settings import DuckDBWarehouse, Environment, Settings, resolve_settings
 
 CACHE_TTL = timedelta(minutes=5)
 STATUS_TTL = timedelta(seconds=30)  # short: the notice must go away soon after `shopstream run` builds the marts
@@ -53,9 +50,11 @@ class MartsSource:
     location: str  # the DuckDB file, or account/database on Snowflake
     schema: str = "MARTS"
     outputs_file: str | None = None
+    local: bool = False
 
     def settings(self) -> Settings:
-        return resolve_settings(self.stack, Path(self.outputs_file) if self.outputs_file else None)
+        outputs = Path(self.outputs_file) if self.outputs_file else None
+        return resolve_settings(self.stack, outputs, local=self.local)
 
     def table(self, mart: str) -> str:
         return f"{self.schema}.{mart}"
@@ -71,16 +70,16 @@ class Filters:
 
 
 def source_from_env() -> MartsSource:
-    """The stack the dashboard serves: $SHOPSTREAM_STACK (default dev) and optional $SHOPSTREAM_OUTPUTS."""
-    outputs = os.environ.get(ENV_OUTPUTS) or None
-    settings = resolve_settings(os.environ.get(ENV_STACK) or DEFAULT_STACK, Path(outputs) if outputs else None)
-    return source_for(settings, outputs)
+    """The stack the dashboard serves: $SHOPSTREAM_STACK (default dev), $SHOPSTREAM_OUTPUTS, $SHOPSTREAM_LOCAL."""
+    env = Environment.read()
+    settings = resolve_settings(env=env)
+    return source_for(settings, str(env.outputs_file) if env.outputs_file else None)
 
 
 def source_for(settings: Settings, outputs_file: str | None = None) -> MartsSource:
     warehouse = settings.warehouse
     if isinstance(warehouse, DuckDBWarehouse):
-        return MartsSource(settings.stack, "duckdb", str(warehouse.path))
+        return MartsSource(settings.stack, "duckdb", str(warehouse.path), local=settings.local)
     return MartsSource(
         settings.stack,
         "snowflake",
@@ -108,7 +107,7 @@ def _read_duckdb(path: str, sql: str, params: list | tuple) -> pd.DataFrame:
     try:
         connection = duckdb.connect(path, read_only=True)
     except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
+        if is_duckdb_lock(exc):
             raise WarehouseBusy("the warehouse is being updated (a load or dbt build is running)") from None
         # A damaged or foreign file: say which and how to rebuild it, never show DuckDB's internals.
         raise ShopstreamError(
@@ -122,7 +121,7 @@ def _read_duckdb(path: str, sql: str, params: list | tuple) -> pd.DataFrame:
 
 
 def _read_snowflake(source: MartsSource, sql: str, params: list | tuple) -> pd.DataFrame:
-    from pipeline.warehouse_snowflake import connect  # the cloud extra: imported only for a Snowflake stack
+    from pipeline.warehouse.snowflake import connect  # the cloud extra: imported only for a Snowflake stack
 
     with connect(source.settings(), "bi", paramstyle="qmark") as connection:
         cursor = connection.cursor()

@@ -7,15 +7,13 @@ receives masked values whatever this setting says.
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 
-ENV_SHOW_PII = "SHOPSTREAM_DASHBOARD_SHOW_PII"
+from pipeline.settings import Environment
 
 
 def show_personal_data() -> bool:
-    return os.environ.get(ENV_SHOW_PII) == "1"
+    return Environment.read().show_pii
 
 
 def mask_email(email: str | None) -> str | None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dashboard import ENV_OUTPUTS, ENV_STACK
+from dashboard import ENV_LOCAL, ENV_OUTPUTS, ENV_STACK
 from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.processes import die_with_parent
 from pipeline.settings import Settings
@@ -39,8 +39,11 @@ def dashboard_env(settings: Settings, outputs_file: Path | None = None) -> dict[
     """The environment the app reads its stack from (everything else is inherited: home, credentials, overrides)."""
     env = {**os.environ, ENV_STACK: settings.stack}
     env.pop(ENV_OUTPUTS, None)
+    env.pop(ENV_LOCAL, None)
     if outputs_file is not None:
         env[ENV_OUTPUTS] = str(Path(outputs_file).resolve())
+    elif settings.local:
+        env[ENV_LOCAL] = "1"  # the twins the CLI chose, even for a stack Pulumi also knows
     return env
 
 

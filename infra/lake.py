@@ -12,7 +12,8 @@ import pulumi_aws as aws
 
 from infra import iam_documents
 from infra.providers import fixed_name
-from pipeline.naming import LAKE_PREFIXES, QUARANTINE_PREFIX, StackNames
+from pipeline.lake_contract import QUARANTINE_PREFIX
+from pipeline.naming import LAKE_PREFIXES, StackNames
 
 # The extractor uploads large files in parts: parts of an interrupted upload are billed until aborted.
 ABORT_INCOMPLETE_UPLOADS_AFTER_DAYS = 1

@@ -1,7 +1,8 @@
 """`shopstream`: the command line of the whole road (PostgreSQL → lake → warehouse → dbt → BI).
 
-Every command takes `--stack NAME` (default `dev`, or $SHOPSTREAM_STACK) and `--outputs FILE` (a cloud stack's
-Pulumi outputs). Errors a user can act on print as one red line on stderr with a non-zero exit code; set
+Every command takes `--stack NAME` (default `dev`, or $SHOPSTREAM_STACK), `--outputs FILE` (a cloud stack's
+Pulumi outputs) and `--local` (the local twins, whatever Pulumi knows); `pipeline.settings` gives the precedence.
+Errors a user can act on print as one red line on stderr with a non-zero exit code; set
 SHOPSTREAM_DEBUG=1 to see the traceback instead.
 """
 
@@ -21,14 +22,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.errors import ResourceError, ShopstreamError
+from pipeline import stack as stacks
+from pipeline.errors import WAREHOUSE_IN_USE, ResourceError, ShopstreamError, is_duckdb_lock
 from pipeline.naming import SOURCE_TABLES
 from pipeline.runs import RECORDED_COMMANDS, RunRecord, record_command
-from pipeline.settings import Settings, resolve_settings
-
-ENV_STACK = "SHOPSTREAM_STACK"
-ENV_DEBUG = "SHOPSTREAM_DEBUG"
-IN_USE_MESSAGE = "warehouse is in use by another process (close the dashboard or Airflow task)"
+from pipeline.settings import ENV_DEBUG, ENV_LOCAL, ENV_STACK, Environment, Settings
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,6 +57,14 @@ Outputs = Annotated[
     Path | None,
     typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs (use a cloud stack without Pulumi)."),
 ]
+Local = Annotated[
+    bool,
+    typer.Option(
+        "--local",
+        envvar=ENV_LOCAL,
+        help="Run on the stack's local twins (embedded PostgreSQL, lake directory, DuckDB), never the cloud stack.",
+    ),
+]
 AcceptQuarantine = Annotated[
     bool,
     typer.Option("--accept-quarantine", help="Exit 0 even when files were quarantined (default: exit 3)."),
@@ -75,8 +81,8 @@ def _one_line(exc: BaseException) -> tuple[str, int] | None:
         return str(exc), exc.exit_code
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return "disk full: free some space and rerun", ResourceError.exit_code
-    if type(exc).__module__.startswith("duckdb") and "lock" in str(exc).lower():
-        return IN_USE_MESSAGE, ResourceError.exit_code
+    if is_duckdb_lock(exc):
+        return WAREHOUSE_IN_USE, ResourceError.exit_code
     return None
 
 
@@ -98,7 +104,7 @@ def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             _finish_run(run, kwargs, 130, "interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:
-            if os.environ.get(ENV_DEBUG) == "1":
+            if Environment.read().debug:
                 raise
             known = _one_line(exc)
             message, code = known or (f"unexpected {type(exc).__name__}: {exc} (set {ENV_DEBUG}=1 for details)", 1)
@@ -127,8 +133,9 @@ def _finish_run(run: RunRecord | None, kwargs: dict[str, Any], code: int | None,
         record_command(kwargs["stack"], run.command, run.finish(code or 0, error))
 
 
-def _settings(stack: str, outputs: Path | None, *, create: bool = False) -> Settings:
-    return resolve_settings(stack, outputs, create=create)
+def _settings(stack: str, outputs: Path | None, local: bool = False, *, create: bool = False) -> Settings:
+    """The settings of the stack the shared options name (`pipeline.stack.Stack.open`)."""
+    return stacks.Stack.open(stack, outputs, local=local, create=create).settings
 
 
 class StepProgress:
@@ -169,12 +176,12 @@ class StepProgress:
 # -- commands ------------------------------------------------------------------------------------------------------
 @app.command(epilog="Examples:\n\n  shopstream up\n\n  shopstream up --stack alice (a second local stack)")
 @friendly_errors
-def up(stack: Stack = "dev", outputs: Outputs = None) -> None:
+def up(stack: Stack = "dev", outputs: Outputs = None, local: Local = False) -> None:
     """Start the stack's source PostgreSQL (creating a new local stack if needed) and its schema."""
     from pipeline import source
     from pipeline.source.database import describe
 
-    settings = _settings(stack, outputs, create=True)
+    settings = _settings(stack, outputs, local, create=True)
     dsn = source.up(settings)
     where = f"{describe(dsn)} (data in {settings.home})"
     out.print(f"[green]✓[/] stack [bold]{stack}[/] source ready at {escape(where)}")
@@ -185,6 +192,7 @@ def up(stack: Stack = "dev", outputs: Outputs = None) -> None:
 def down(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     purge: Annotated[
         bool, typer.Option("--purge", help="Also delete the stack folder: data, local lake, DuckDB.")
     ] = False,
@@ -192,7 +200,7 @@ def down(
     """Stop the stack's embedded PostgreSQL; --purge also deletes everything the local stack stored."""
     from pipeline import source
 
-    settings = _settings(stack, outputs)
+    settings = _settings(stack, outputs, local)
     source.down(settings, purge=purge)
     deleted = escape(f", {settings.home} deleted") if purge else ""
     out.print(f"[green]✓[/] stack [bold]{stack}[/] stopped{deleted}")
@@ -203,6 +211,7 @@ def down(
 def generate(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     scale: Annotated[float, typer.Option("--scale", help="Scale factor: SF1 ≈ the course's demo volume.")] = 1.0,
     seed: Annotated[int | None, typer.Option("--seed", help=SEED_HELP)] = None,
 ) -> None:
@@ -212,7 +221,7 @@ def generate(
     from pipeline.variant import stack_seed
 
     _check_scale(scale)
-    settings = _settings(stack, outputs)
+    settings = _settings(stack, outputs, local)
     check_capacity(scale, settings.home)
     with StepProgress() as progress:
         seed = stack_seed(settings) if seed is None else seed
@@ -222,13 +231,13 @@ def generate(
 
 @app.command(epilog="Examples:\n\n  shopstream extract\n\n  shopstream extract --date 2026-11-24")
 @friendly_errors
-def extract(stack: Stack = "dev", outputs: Outputs = None, date: DateOption = None) -> None:
+def extract(stack: Stack = "dev", outputs: Outputs = None, local: Local = False, date: DateOption = None) -> None:
     """Snapshot the six source tables into the lake as Parquet (one partition per date, plus a manifest)."""
     from pipeline.extract import extract as extract_tables
-    from pipeline.extract import validate_date
+    from pipeline.lake_contract import validate_date
 
     extract_date = validate_date(date)
-    settings = _settings(stack, outputs)
+    settings = _settings(stack, outputs, local)
     with StepProgress() as progress:
         report = extract_tables(settings, extract_date, progress)
     out.print(
@@ -243,18 +252,19 @@ def extract(stack: Stack = "dev", outputs: Outputs = None, date: DateOption = No
 def load(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     date: Annotated[
         str | None, typer.Option("--date", help="Load one date (default: every file not loaded yet).")
     ] = None,
     accept_quarantine: AcceptQuarantine = False,
 ) -> None:
     """Load lake files into the warehouse's RAW schema; files already loaded are skipped, bad files quarantined."""
-    from pipeline.extract import validate_date
+    from pipeline.lake_contract import validate_date
     from pipeline.load import check_quarantine
     from pipeline.load import load as load_files
 
     extract_date = validate_date(date) if date is not None else None
-    settings = _settings(stack, outputs)
+    settings = _settings(stack, outputs, local)
     with StepProgress() as progress:
         report = load_files(settings, extract_date, progress)
         if report.quarantined and not accept_quarantine:
@@ -271,6 +281,7 @@ def load(
 def transform(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     select: Annotated[
         str | None, typer.Option("--select", "-s", help="dbt selector, e.g. `stg_orders`, `+mart_sales_overview`.")
     ] = None,
@@ -284,7 +295,7 @@ def transform(
     from pipeline.run import SKIP_TRANSFORM, describe_transform, transform_available
     from pipeline.run import transform as run_transform
 
-    settings = _settings(stack, outputs)
+    settings = _settings(stack, outputs, local)
     if not transform_available():
         out.print(f"[yellow]{SKIP_TRANSFORM}[/]")
         return
@@ -295,11 +306,11 @@ def transform(
 
 @app.command(epilog="Example:\n\n  shopstream docs (then open the printed index.html)")
 @friendly_errors
-def docs(stack: Stack = "dev", outputs: Outputs = None) -> None:
+def docs(stack: Stack = "dev", outputs: Outputs = None, local: Local = False) -> None:
     """Generate the dbt documentation site (lineage of every model)."""
-    from pipeline.transform import docs as dbt_docs
+    from pipeline.run import docs as dbt_docs
 
-    result = dbt_docs(_settings(stack, outputs))
+    result = dbt_docs(_settings(stack, outputs, local))
     out.print(f"[green]✓[/] dbt docs generated{f': {result}' if result else ''}")
 
 
@@ -311,6 +322,7 @@ def docs(stack: Stack = "dev", outputs: Outputs = None) -> None:
 def run(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     scale: Annotated[
         float, typer.Option("--scale", help="Scale factor of generated data (if the source is empty).")
     ] = 1.0,
@@ -321,12 +333,12 @@ def run(
     force: Force = False,
 ) -> None:
     """The whole road: up → generate (if empty) → extract → load → dbt build → summary. Safe to rerun."""
-    from pipeline.extract import validate_date
+    from pipeline.lake_contract import validate_date
     from pipeline.run import run_all
 
     _check_scale(scale)
     extract_date = validate_date(date)
-    settings = _settings(stack, outputs, create=True)
+    settings = _settings(stack, outputs, local, create=True)
     check_capacity(scale, settings.home)
     with StepProgress() as progress:
         log = lambda m: err.print(f"[yellow]{escape(m)}[/]")  # noqa: E731
@@ -352,11 +364,11 @@ def run(
 
 @app.command(epilog="Examples:\n\n  shopstream status\n\n  shopstream status --stack alice")
 @friendly_errors
-def status(stack: Stack = "dev", outputs: Outputs = None) -> None:
+def status(stack: Stack = "dev", outputs: Outputs = None, local: Local = False) -> None:
     """Show what is where: source, lake, warehouse, and rows in each layer."""
     from pipeline.run import stack_status
 
-    _print_status(stack_status(_settings(stack, outputs)))
+    _print_status(stack_status(_settings(stack, outputs, local)))
 
 
 @app.command(epilog="Examples:\n\n  shopstream dashboard\n\n  shopstream dashboard --stack alice --port 8502")
@@ -364,12 +376,13 @@ def status(stack: Stack = "dev", outputs: Outputs = None) -> None:
 def dashboard(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     port: Annotated[int, typer.Option("--port", min=1024, max=65535, help="TCP port on 127.0.0.1.")] = 8501,
 ) -> None:
     """Serve the BI dashboard (Streamlit) on the stack's marts at http://127.0.0.1:PORT until Ctrl+C."""
     from dashboard.serve import check_can_serve, serve
 
-    settings = _settings(stack, outputs)
+    settings = _settings(stack, outputs, local)
     check_can_serve(port)
     out.print(f"[green]✓[/] dashboard of stack [bold]{stack}[/] at http://127.0.0.1:{port} (Ctrl+C to stop)")
     code = serve(settings, port, outputs)
@@ -382,16 +395,17 @@ def dashboard(
 def airflow(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     port: Annotated[int, typer.Option("--port", help="Port of the Airflow UI on 127.0.0.1.")] = 8080,
     parallelism: Annotated[int, typer.Option("--parallelism", help="Task slots (Airflow defaults to 32).")] = 4,
 ) -> None:
     """Start Airflow (`airflow standalone`) on 127.0.0.1 with this repo's DAGs; Ctrl+C stops it."""
     import subprocess
 
-    from pipeline import orchestrate
+    from pipeline.orchestrate import local_airflow as orchestrate
     from pipeline.processes import die_with_parent
 
-    settings = _settings(stack, outputs, create=True)
+    settings = _settings(stack, outputs, local, create=True)
     env = orchestrate.airflow_environment(settings, port=port, parallelism=parallelism)
     with err.status("parsing the dbt project and migrating Airflow's database…"):
         orchestrate.prepare_airflow(settings, env)
@@ -413,12 +427,13 @@ def airflow(
 def bi_pbids(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Where to write the .pbids file.")] = None,
 ) -> None:
     """Write a Power BI connection file (.pbids) for the stack's warehouse."""
     from pipeline.serve.pbids import write_pbids
 
-    settings = _settings(stack, outputs)
+    settings = _settings(stack, outputs, local)
     path = write_pbids(settings, out_file or Path(f"shopstream_{settings.stack}.pbids"))
     out.print(f"[green]✓[/] wrote {path}: open it in Power BI Desktop")
 
@@ -430,12 +445,13 @@ def bi_pbids(
 def source_dsn(
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     show_password: Annotated[bool, typer.Option("--show-password", help="Print the password instead of ***.")] = False,
 ) -> None:
     """Print the connection string of the stack's source database (as its owner role, not the superuser)."""
     from pipeline import source
 
-    out.print(escape(source.display_dsn(_settings(stack, outputs), show_password)), soft_wrap=True)
+    out.print(escape(source.display_dsn(_settings(stack, outputs, local), show_password)), soft_wrap=True)
 
 
 @lake_app.command(
@@ -448,6 +464,7 @@ def lake_unload(
     keys: Annotated[list[str] | None, typer.Argument(help="Lake keys of loaded files, as `load` prints them.")] = None,
     stack: Stack = "dev",
     outputs: Outputs = None,
+    local: Local = False,
     date: Annotated[str | None, typer.Option("--date", help="Unload every file of this extraction date.")] = None,
     quarantine: Annotated[
         bool, typer.Option("--quarantine", help="Also move the files to quarantine/ so `load` skips them.")
@@ -456,7 +473,7 @@ def lake_unload(
     """Remove the rows that lake files put into RAW (undo a load); the next `load` loads them again."""
     from pipeline.load.unload import unload
 
-    for done in unload(_settings(stack, outputs), keys or [], date, quarantine):
+    for done in unload(_settings(stack, outputs, local), keys or [], date, quarantine):
         moved = f", moved to {done.quarantined_as}" if done.quarantined_as else ""
         out.print(escape(f"✓ unloaded {done.rows:,} rows of {done.key} from RAW.{done.table}{moved}"), soft_wrap=True)
 

@@ -46,3 +46,22 @@ def brief(text: str, limit: int = BRIEF_LIMIT) -> str:
     telling = lines[-1] if any(line.startswith("Traceback (most recent call last)") for line in lines) else None
     first = telling or (lines[0] if lines else "")
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's first non-empty line (drivers put the reason there and details below), else its type."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+
+
+WAREHOUSE_IN_USE = "warehouse is in use by another process (close the dashboard or Airflow task)"
+
+
+def is_duckdb_lock(exc: BaseException) -> bool:
+    """DuckDB refuses a second writer (or a reader next to a writer) of one file with a lock error."""
+    return "duckdb" in type(exc).__module__ and "lock" in str(exc).lower()  # the module is `_duckdb`
+
+
+def last_line(text: str | None) -> str:
+    """The last non-empty line of a tool's output: where libpq, pg_ctl and CLIs put the reason they stopped."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""

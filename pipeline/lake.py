@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from pipeline.errors import ResourceError, ShopstreamError
-from pipeline.naming import QUARANTINE_PREFIX
+from pipeline.errors import ResourceError, ShopstreamError, first_line
+from pipeline.lake_contract import quarantine_key
 from pipeline.settings import LakeSettings
 
 TMP_PREFIX = "_tmp"
@@ -158,10 +158,10 @@ class Lake:
     # -- housekeeping --------------------------------------------------------------------------------------
     def quarantine(self, key: str) -> str:
         """Move a file to `quarantine/<its key>` so it stops being loaded but nothing is lost."""
-        target = f"{QUARANTINE_PREFIX}/{key}"
+        target = quarantine_key(key)
         copy = 1
         while self.exists(target):  # the same key quarantined before: keep both copies
-            target = f"{QUARANTINE_PREFIX}/{key}.{copy}"
+            target = f"{quarantine_key(key)}.{copy}"
             copy += 1
         with self._errors(f"quarantining {self.location(key)}"):
             self._ensure_parent(target)
@@ -216,5 +216,4 @@ def storage_errors(action: str) -> Iterator[None]:
             raise ResourceError(f"disk full while {action}: free some space and rerun") from exc
         if isinstance(exc, FileNotFoundError):
             raise ShopstreamError(f"not found while {action}") from exc
-        first_line = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
-        raise ShopstreamError(f"lake error while {action}: {first_line}") from exc
+        raise ShopstreamError(f"lake error while {action}: {first_line(exc)}") from exc

@@ -10,7 +10,6 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from pipeline.errors import ShopstreamError
 
@@ -37,8 +36,6 @@ LAKE_PREFIXES: dict[str, str] = {
     "events": "raw/events",
     "crm_contacts": "raw/crm",
 }
-MANIFEST_PREFIX = "raw/_manifests"
-QUARANTINE_PREFIX = "quarantine"
 
 
 def validate_stack(stack: str) -> str:
@@ -49,28 +46,6 @@ def validate_stack(stack: str) -> str:
             "starting with a letter (e.g. 'alice')"
         )
     return stack
-
-
-_LAKE_FILE = re.compile(r"\A(?P<prefix>[a-z_/]+)/dt=\d{4}-\d{2}-\d{2}/[A-Za-z0-9_-][A-Za-z0-9._-]*\.parquet\Z")
-
-
-def validate_lake_key(table: str, key: str) -> str:
-    """A lake key of `table` in the lake layout (`<prefix>/dt=YYYY-MM-DD/<file>.parquet`), else a one-line error.
-
-    Keys come from manifests in the lake, which anyone with write access to the bucket can edit.
-    """
-    match = _LAKE_FILE.match(key)
-    if match is None or match["prefix"] != LAKE_PREFIXES.get(table):
-        raise ShopstreamError(
-            f"lake key {key!r} is not a {table} file of the lake layout "
-            f"({LAKE_PREFIXES.get(table, '?')}/dt=YYYY-MM-DD/<name>.parquet); check the manifest"
-        )
-    return key
-
-
-def partition_name(extract_date: str) -> str:
-    """Name of the lake partition holding one extraction date (Hive style, readable by every engine)."""
-    return f"dt={extract_date}"
 
 
 @dataclass(frozen=True)
@@ -209,20 +184,6 @@ class StackNames:
     def duckdb_file(self) -> str:
         """File name of the DuckDB warehouse; DuckDB names the catalog after it (shopstream_dev)."""
         return f"{PROJECT}_{self._snake}.duckdb"
-
-    # -- lake layout ------------------------------------------------------------------------------------------
-    @staticmethod
-    def lake_prefix(table: str) -> str:
-        return LAKE_PREFIXES[table]
-
-    @staticmethod
-    def lake_partition(table: str, extract_date: str) -> str:
-        return str(PurePosixPath(LAKE_PREFIXES[table]) / partition_name(extract_date))
-
-    @staticmethod
-    def stage_path(table: str, extract_date: str) -> str:
-        """Path of a partition relative to the stage, which points at `<lake>/raw/`."""
-        return str(PurePosixPath(LAKE_PREFIXES[table]).relative_to("raw") / partition_name(extract_date))
 
     # -- governance (tags, policies, roles; declared by infra/governance.py, attached by dbt) -------------------
     @property

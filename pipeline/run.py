@@ -1,6 +1,8 @@
-"""The whole local road in one call: up → generate (if empty) → extract → load → transform → summary.
+"""The road, composed in one place: up → generate (if empty) → extract → load → transform → quality → summary.
 
-The CLI renders what these functions return; they print nothing themselves except through `log`.
+This is the one module that chains steps. The CLI, the Airflow tasks (`pipeline.orchestrate.tasks`) and the
+benchmarks call the steps and compositions here, or a single step, for a `Stack` (`pipeline.stack`); they render
+what these functions return, which print nothing themselves except through `log`.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline import source
 from pipeline.errors import ShopstreamError
-from pipeline.extract import ExtractReport, extract, manifest_key, validate_date
+from pipeline.extract import ExtractReport, extract
 from pipeline.lake import Lake
+from pipeline.lake_contract import latest_manifest, validate_date
 from pipeline.load import LoadReport, load
-from pipeline.naming import MANIFEST_PREFIX
-from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.progress import Progress
+from pipeline.settings import DBT_PROJECT_DIR, Settings
 from pipeline.source.database import describe
+from pipeline.warehouse import warehouse_for
 
 if TYPE_CHECKING:  # the transform package (and dbt) is only imported when dbt runs
     from pipeline.transform.report import TransformReport
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 Log = Callable[[str], None]
 
-DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml"
+DBT_PROJECT = DBT_PROJECT_DIR / "dbt_project.yml"
 SKIP_TRANSFORM = "dbt project not found, skipping transform"
 NOTHING_CHANGED = "nothing changed since the last successful build (RAW, dbt project, vars): skipped; --force rebuilds"
 
@@ -105,6 +108,15 @@ def transform(
     from pipeline.transform import build
 
     return build(settings, select=select, as_of_date=as_of_date, progress=progress, force=force)
+
+
+def docs(settings: Settings) -> Path | None:
+    """The dbt documentation site of the stack (None when the dbt project is not there)."""
+    if not transform_available():
+        return None
+    from pipeline.transform import docs as dbt_docs
+
+    return dbt_docs(settings)
 
 
 def run_all(
@@ -187,7 +199,7 @@ def stack_status(settings: Settings) -> StackStatus:
         origin=settings.origin,
         source="(not running)",
         lake_uri=settings.lake.uri,
-        warehouse=_warehouse_location(settings),
+        warehouse=warehouse_for(settings).location,
     )
     try:
         dsn = source.source_dsn(settings)
@@ -196,30 +208,12 @@ def stack_status(settings: Settings) -> StackStatus:
     except ShopstreamError as exc:  # a stopped source is a normal state for `status`
         status.notes.append(f"source: {exc}")
     try:
-        status.lake_date, status.lake_rows = latest_extraction(Lake.from_settings(settings.lake))
+        if manifest := latest_manifest(Lake.from_settings(settings.lake)):
+            status.lake_date, status.lake_rows = manifest.extract_date, manifest.rows
     except ShopstreamError as exc:
         status.notes.append(f"lake: {exc}")
-    if isinstance(settings.warehouse, DuckDBWarehouse):
-        from pipeline.load.duckdb import layer_counts
-
-        try:
-            status.warehouse_rows = layer_counts(settings)
-        except ShopstreamError as exc:
-            status.notes.append(f"warehouse: {exc}")
+    try:
+        status.warehouse_rows = warehouse_for(settings).layer_counts()
+    except ShopstreamError as exc:
+        status.notes.append(f"warehouse: {exc}")
     return status
-
-
-def latest_extraction(lake: Lake) -> tuple[str | None, dict[str, int] | None]:
-    """Date and rows per table of the most recent finished extraction (the one with the latest manifest)."""
-    manifests = lake.list_files(MANIFEST_PREFIX, suffix="manifest.json")
-    if not manifests:
-        return None, None
-    extract_date = manifests[-1].split("dt=")[-1].split("/")[0]
-    manifest = lake.read_json(manifest_key(extract_date)) or {}
-    return extract_date, {entry["table"]: entry["rows"] for entry in manifest.get("files", [])}
-
-
-def _warehouse_location(settings: Settings) -> str:
-    if isinstance(settings.warehouse, DuckDBWarehouse):
-        return str(settings.warehouse.path)
-    return f"snowflake://{settings.warehouse.account}/{settings.warehouse.database}"

@@ -1,37 +1,184 @@
-"""One typed settings object for a stack, whatever road it runs on.
+"""One settings model: every environment variable of the road is read here, once, with one precedence.
 
-A stack's settings come from, in order:
-1. a JSON file of its Pulumi outputs (`--outputs FILE`, e.g. exported by an instructor);
-2. the local twins, when the stack is local (`dev`, or a stack created with `shopstream up --stack NAME`);
-3. `pulumi stack output --json --show-secrets --stack NAME`, when the Pulumi CLI is installed.
-Environment variables then override single edges, so a run can mix them (an S3 lake with the local DuckDB
+    CLI option  >  environment variable  >  stack outputs  >  defaults
+
+`Environment.read()` is the only reader of `os.environ` for the road's own variables (listed below, with what each
+does). `resolve_settings` then decides, for one stack, whether it runs on the local twins or in the cloud. That is
+an explicit choice, never implied by the stack's name:
+
+1. `--outputs FILE` (or $SHOPSTREAM_OUTPUTS): a cloud stack described by a JSON file of its Pulumi outputs;
+2. `--local` (or $SHOPSTREAM_LOCAL=1): the local twins (embedded PostgreSQL, a lake directory, DuckDB);
+3. otherwise the stack's outputs from `pulumi stack output`, when Pulumi knows the stack: a cloud stack;
+4. otherwise (no Pulumi CLI, or Pulumi has no such stack) a stack with a local home (`shopstream up` made it),
+   or, for `shopstream up`/`run`/`airflow`, a new local stack.
+A Pulumi that is not logged in or gives unreadable outputs is an error naming that, never a silent fall-back.
+
+Environment variables then replace single edges, so a run can mix them (an S3 lake with the local DuckDB
 warehouse, any PostgreSQL by DSN, an S3-compatible endpoint).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from pipeline import pulumi_outputs
 from pipeline.errors import ConfigError
 from pipeline.naming import DEFAULT_STACK, WAREHOUSE_SCHEMAS, StackNames, validate_stack
 
-# Environment variables a user may set to change one edge of the road.
-ENV_HOME = "SHOPSTREAM_HOME"  # where local stacks keep their data (default: ./.shopstream)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt"  # the one dbt project (dbt_project.yml, profiles.yml, models/)
+
+# Every environment variable the road reads; `Environment.read` is the one place that reads them.
+ENV_STACK = "SHOPSTREAM_STACK"  # the stack when no --stack is given (default: dev)
+ENV_OUTPUTS = "SHOPSTREAM_OUTPUTS"  # JSON file of a cloud stack's Pulumi outputs (as --outputs)
+ENV_LOCAL = "SHOPSTREAM_LOCAL"  # 1: the local twins, whatever Pulumi knows (as --local)
+ENV_HOME = "SHOPSTREAM_HOME"  # where stacks keep local data (default: <checkout>/.shopstream, else ~/.shopstream)
 ENV_PG_DSN = "SHOPSTREAM_PG_DSN"  # use this PostgreSQL instead of the embedded one
 ENV_PG_PORT = "SHOPSTREAM_PG_PORT"  # TCP port of the embedded PostgreSQL
 ENV_LAKE_URI = "SHOPSTREAM_LAKE_URI"  # a directory or s3://bucket[/prefix]
 ENV_S3_ENDPOINT = "SHOPSTREAM_S3_ENDPOINT"  # S3-compatible endpoint (MinIO, moto), e.g. http://127.0.0.1:9000
 ENV_WAREHOUSE = "SHOPSTREAM_WAREHOUSE"  # duckdb | snowflake
 ENV_COURSE_SALT = "SHOPSTREAM_COURSE_SALT"  # the cohort's secret: it picks each stack's data variant
+ENV_DEBUG = "SHOPSTREAM_DEBUG"  # 1: tracebacks instead of one-line errors
+ENV_DBT_MANIFEST = "SHOPSTREAM_DBT_MANIFEST"  # where the Airflow DAG reads the dbt manifest (default: dbt/target/)
+ENV_DBT_INVOCATION = "SHOPSTREAM_DBT_INVOCATION"  # dbt_runner (in-process, default) | subprocess, for Airflow
+ENV_DBT_SELECT = "SHOPSTREAM_DBT_SELECT"  # comma-separated dbt selectors the daily DAG renders (default: all)
+ENV_DEMO_SCALE = "SHOPSTREAM_DEMO_SCALE"  # scale of the demo data Airflow generates into an empty source
+ENV_PRIVACY_SALT = "SHOPSTREAM_PRIVACY_SALT"  # the pseudonymisation salt (else a file under the stack's home)
+ENV_OPERATOR = "SHOPSTREAM_OPERATOR"  # who runs an erasure, for its audit record (default: the OS user)
+ENV_SHOW_PII = "SHOPSTREAM_DASHBOARD_SHOW_PII"  # 1: the dashboard shows personal data unmasked
+# Snowflake credentials: only ever in the environment, never in a file, a log line or an error.
+ENV_SF_USER = "SNOWFLAKE_USER"
+ENV_SF_PASSWORD = "SNOWFLAKE_PASSWORD"
+ENV_SF_PRIVATE_KEY_PATH = "SNOWFLAKE_PRIVATE_KEY_PATH"
+ENV_SF_PRIVATE_KEY_PASSPHRASE = "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"
+ENV_SF_AUTHENTICATOR = "SNOWFLAKE_AUTHENTICATOR"
+ENV_SF_HOST = "SNOWFLAKE_HOST"  # another endpoint (a local fakesnow server in the tests)
+ENV_SF_PORT = "SNOWFLAKE_PORT"
+ENV_SF_PROTOCOL = "SNOWFLAKE_PROTOCOL"
 
 DEFAULT_PG_PORT = 54329
+DEFAULT_DEMO_SCALE = 0.1
+
+
+@dataclass(frozen=True)
+class SnowflakeCredentials:
+    """Who connects to Snowflake, and where (from the environment). Secrets are kept out of `repr`."""
+
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    private_key_path: str | None = None
+    private_key_passphrase: str | None = field(default=None, repr=False)
+    authenticator: str | None = None
+    host: str | None = None
+    port: str | None = None
+    protocol: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.user and (self.password or self.private_key_path or self.authenticator))
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Every environment variable the road reads, read at once (`Environment.read()`)."""
+
+    stack: str | None = None
+    outputs_file: Path | None = None
+    local: bool = False
+    home: Path | None = None
+    pg_dsn: str | None = field(default=None, repr=False)
+    pg_port: str | None = None
+    lake_uri: str | None = None
+    s3_endpoint: str | None = None
+    warehouse: str | None = None
+    course_salt: str | None = field(default=None, repr=False)
+    debug: bool = False
+    dbt_manifest: Path | None = None
+    dbt_invocation: str | None = None
+    dbt_select: list[str] = field(default_factory=list)
+    demo_scale: str | None = None
+    privacy_salt: str | None = field(default=None, repr=False)
+    operator: str | None = None
+    show_pii: bool = False
+    snowflake: SnowflakeCredentials = field(default_factory=SnowflakeCredentials)
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None) -> Environment:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            return env.get(name) or None
+
+        def path(name: str) -> Path | None:
+            value = get(name)
+            return Path(value) if value else None
+
+        return cls(
+            stack=get(ENV_STACK),
+            outputs_file=path(ENV_OUTPUTS),
+            local=get(ENV_LOCAL) == "1",
+            home=path(ENV_HOME),
+            pg_dsn=get(ENV_PG_DSN),
+            pg_port=env.get(ENV_PG_PORT),  # kept even when empty: an empty port is an error, not the default
+            lake_uri=get(ENV_LAKE_URI),
+            s3_endpoint=get(ENV_S3_ENDPOINT),
+            warehouse=(get(ENV_WAREHOUSE) or "").lower() or None,
+            course_salt=get(ENV_COURSE_SALT),
+            debug=get(ENV_DEBUG) == "1",
+            dbt_manifest=path(ENV_DBT_MANIFEST),
+            dbt_invocation=get(ENV_DBT_INVOCATION),
+            dbt_select=[s.strip() for s in (get(ENV_DBT_SELECT) or "").split(",") if s.strip()],
+            demo_scale=get(ENV_DEMO_SCALE),
+            privacy_salt=get(ENV_PRIVACY_SALT),
+            operator=get(ENV_OPERATOR),
+            show_pii=get(ENV_SHOW_PII) == "1",
+            snowflake=SnowflakeCredentials(
+                user=get(ENV_SF_USER),
+                password=get(ENV_SF_PASSWORD),
+                private_key_path=get(ENV_SF_PRIVATE_KEY_PATH),
+                private_key_passphrase=get(ENV_SF_PRIVATE_KEY_PASSPHRASE),
+                authenticator=get(ENV_SF_AUTHENTICATOR),
+                host=get(ENV_SF_HOST),
+                port=get(ENV_SF_PORT),
+                protocol=get(ENV_SF_PROTOCOL),
+            ),
+        )
+
+    @property
+    def shopstream_home(self) -> Path:
+        """$SHOPSTREAM_HOME (a relative one is taken from the current directory: that was asked for), else
+        `.shopstream` in the checkout the package runs from, else `~/.shopstream` for an installed package."""
+        if self.home is not None:
+            return self.home.resolve()
+        if (REPO_ROOT / "pyproject.toml").exists():
+            return REPO_ROOT / ".shopstream"
+        return Path.home() / ".shopstream"
+
+    @property
+    def embedded_pg_port(self) -> int:
+        raw = str(DEFAULT_PG_PORT) if self.pg_port is None else self.pg_port
+        if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
+            raise ConfigError(f"{ENV_PG_PORT}={raw!r} is not a TCP port between 1024 and 65535")
+        return int(raw)
+
+    @property
+    def demo_data_scale(self) -> float:
+        if self.demo_scale is None:
+            return DEFAULT_DEMO_SCALE
+        try:
+            value = float(self.demo_scale)
+        except ValueError:
+            value = -1.0
+        if not value > 0:
+            raise ConfigError(f"{ENV_DEMO_SCALE}={self.demo_scale!r} is not a positive number")
+        return value
 
 
 class StackOutputs(BaseModel):
@@ -125,6 +272,7 @@ class Settings(BaseModel):
     stack: str
     origin: str  # where these settings came from, for the run summary
     home: Path  # the stack's local folder (embedded PostgreSQL, local lake, DuckDB, logs)
+    local: bool = False  # runs on the local twins (not a cloud stack)
     source: SourceSettings
     lake: LakeSettings
     warehouse: Warehouse
@@ -140,28 +288,39 @@ class Settings(BaseModel):
 
 
 def shopstream_home() -> Path:
-    return Path(os.environ.get(ENV_HOME) or Path.cwd() / ".shopstream").resolve()
+    return Environment.read().shopstream_home
 
 
-def is_local_stack(stack: str) -> bool:
-    return stack == DEFAULT_STACK or (shopstream_home() / stack).is_dir()
+# -- local or cloud ------------------------------------------------------------------------------------------------
+def is_local_stack(stack: str, env: Environment | None = None) -> bool:
+    """True when the stack has a local home (`shopstream up`/`run` made it). Asked only once Pulumi has said it
+    does not know the stack (or is not installed), so a cloud stack of the same name always wins."""
+    return ((env or Environment.read()).shopstream_home / stack).is_dir()
 
 
-def local_settings(stack: str) -> Settings:
+def mark_local(settings: Settings) -> None:
+    """Give a new local stack its home, so later commands find it without `--local`."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+
+
+def local_settings(stack: str, env: Environment | None = None) -> Settings:
+    env = env or Environment.read()
     names = StackNames(stack)
-    home = shopstream_home() / stack
+    home = env.shopstream_home / stack
     return Settings(
         stack=stack,
         origin="local twins",
         home=home,
-        source=SourceSettings(database=names.postgres_database, port=_pg_port()),
+        local=True,
+        source=SourceSettings(database=names.postgres_database, port=env.embedded_pg_port),
         lake=LakeSettings(uri=str(home / "lake")),
         warehouse=DuckDBWarehouse(path=home / names.duckdb_file),
     )
 
 
-def settings_from_outputs(stack: str, outputs: dict, origin: str) -> Settings:
+def settings_from_outputs(stack: str, outputs: dict, origin: str, env: Environment | None = None) -> Settings:
     """Build cloud settings from a stack's outputs; a missing or malformed key is named in the error."""
+    env = env or Environment.read()
     try:
         out = StackOutputs.model_validate(outputs)
     except ValidationError as exc:
@@ -180,8 +339,8 @@ def settings_from_outputs(stack: str, outputs: dict, origin: str) -> Settings:
     return Settings(
         stack=stack,
         origin=origin,
-        home=shopstream_home() / stack,
-        source=SourceSettings(dsn=out.postgres_dsn, database=names.postgres_database, port=_pg_port()),
+        home=env.shopstream_home / stack,
+        source=SourceSettings(dsn=out.postgres_dsn, database=names.postgres_database, port=env.embedded_pg_port),
         lake=LakeSettings(
             uri=out.lake_uri,
             region=out.aws_region,
@@ -202,67 +361,72 @@ def settings_from_outputs(stack: str, outputs: dict, origin: str) -> Settings:
     )
 
 
-def read_outputs_file(path: Path) -> dict:
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"outputs file {path} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"outputs file {path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"outputs file {path} must hold a JSON object of stack outputs")
-    return data
-
-
-def pulumi_outputs(stack: str) -> dict | None:
-    """The stack's outputs from the Pulumi CLI, or None when the CLI or the stack is not there."""
-    if shutil.which("pulumi") is None:
-        return None
-    result = subprocess.run(
-        ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-        check=False,
-    )
-    if result.returncode != 0:
-        return None
-    return json.loads(result.stdout)
+read_outputs_file = pulumi_outputs.read_outputs_file
 
 
 def resolve_settings(
-    stack: str = DEFAULT_STACK,
+    stack: str | None = None,
     outputs_file: Path | None = None,
     *,
+    local: bool = False,
     create: bool = False,
     dsn: str | None = None,
     lake_uri: str | None = None,
     warehouse: str | None = None,
+    env: Environment | None = None,
 ) -> Settings:
-    """Settings for `stack`. `create=True` (used by `shopstream up`) makes a new local stack acceptable."""
-    validate_stack(stack)
+    """Settings for `stack` (default: $SHOPSTREAM_STACK, else dev); the module docstring gives the rules.
+
+    `local=True` is `--local`. `create=True` (`shopstream up`, `run`, `airflow`) makes a stack Pulumi does not
+    know a new local stack. Options (`dsn`, `lake_uri`, `warehouse`) win over the environment, which wins over
+    the stack's outputs.
+    """
+    env = env or Environment.read()
+    name = validate_stack(stack if stack is not None else env.stack or DEFAULT_STACK)
+    outputs_file = outputs_file or env.outputs_file
     if outputs_file is not None:
-        settings = settings_from_outputs(stack, read_outputs_file(outputs_file), f"outputs file {outputs_file}")
-    elif create or is_local_stack(stack):
-        settings = local_settings(stack)
-    elif (outputs := pulumi_outputs(stack)) is not None:
-        settings = settings_from_outputs(stack, outputs, f"pulumi stack {stack}")
+        outputs = read_outputs_file(outputs_file)
+        settings = settings_from_outputs(name, outputs, f"outputs file {outputs_file}", env)
+    elif local or env.local:
+        settings = local_settings(name, env)
     else:
+        settings = _pulumi_or_local(name, env, create=create)
+    if create and settings.local:
+        mark_local(settings)
+    return apply_overrides(settings, dsn=dsn, lake_uri=lake_uri, warehouse=warehouse, env=env)
+
+
+def _pulumi_or_local(stack: str, env: Environment, *, create: bool) -> Settings:
+    """The cloud stack Pulumi knows, else the stack's local twins if they were set up (or are to be created)."""
+    try:
+        outputs = pulumi_outputs.stack_outputs(stack)
+    except (pulumi_outputs.NoPulumiCli, pulumi_outputs.UnknownPulumiStack) as exc:
+        if create or is_local_stack(stack, env):
+            return local_settings(stack, env)
         raise ConfigError(
-            f"unknown stack {stack!r}: it is not a local stack and has no Pulumi outputs; "
-            f"create it locally with `shopstream up --stack {stack}` or pass --outputs FILE"
-        )
-    return apply_overrides(settings, dsn=dsn, lake_uri=lake_uri, warehouse=warehouse)
+            f"unknown stack {stack!r}: no local stack of that name in {env.shopstream_home} and {exc}; "
+            f"create it locally with `shopstream up --stack {stack} --local`, or pass --outputs FILE"
+        ) from None
+    except pulumi_outputs.PulumiError as exc:
+        hint = " (or pass --local for its local twins)" if is_local_stack(stack, env) else ""
+        raise ConfigError(f"{exc}{hint}") from None
+    return settings_from_outputs(stack, outputs, f"pulumi stack {stack}", env)
 
 
 def apply_overrides(
-    settings: Settings, *, dsn: str | None = None, lake_uri: str | None = None, warehouse: str | None = None
+    settings: Settings,
+    *,
+    dsn: str | None = None,
+    lake_uri: str | None = None,
+    warehouse: str | None = None,
+    env: Environment | None = None,
 ) -> Settings:
-    """Let options, then environment variables, replace single edges of the road."""
-    dsn = dsn or os.environ.get(ENV_PG_DSN)
-    lake_uri = lake_uri or os.environ.get(ENV_LAKE_URI)
-    endpoint = os.environ.get(ENV_S3_ENDPOINT)
-    warehouse = (warehouse or os.environ.get(ENV_WAREHOUSE) or settings.warehouse.kind).lower()
+    """Replace single edges of the road: an option given here, else its environment variable."""
+    env = env or Environment.read()
+    dsn = dsn or env.pg_dsn
+    lake_uri = lake_uri or env.lake_uri
+    endpoint = env.s3_endpoint
+    warehouse = (warehouse or env.warehouse or settings.warehouse.kind).lower()
     update: dict = {}
     if dsn:
         update["source"] = settings.source.model_copy(update={"dsn": SecretStr(dsn)})
@@ -286,11 +450,4 @@ def apply_overrides(
 
 def course_salt() -> str | None:
     """The cohort's secret salt (instructors and graders set it; a student's hand-out never holds it)."""
-    return os.environ.get(ENV_COURSE_SALT) or None
-
-
-def _pg_port() -> int:
-    raw = os.environ.get(ENV_PG_PORT, str(DEFAULT_PG_PORT))
-    if not raw.isdigit() or not 1024 <= int(raw) <= 65535:
-        raise ConfigError(f"{ENV_PG_PORT}={raw!r} is not a TCP port between 1024 and 65535")
-    return int(raw)
+    return Environment.read().course_salt

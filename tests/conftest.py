@@ -1,4 +1,29 @@
-"""Shared fixtures live in tests/fixtures/: `source` (embedded PostgreSQL), `stack` (a loaded local stack) and
-`snowflake` (the fakesnow server entry point)."""
+"""Every shared fixture and helper lives in tests/helpers/, one module per resource; test modules import helpers
+from there (never from a conftest.py), and the fixtures are registered here:
 
-pytest_plugins = ["tests.fixtures.source", "tests.fixtures.stack", "tests.fixtures.snowflake"]
+    source     the session's embedded PostgreSQL and a private SHOPSTREAM_HOME
+    stack      a generated, extracted and loaded local stack (lake + DuckDB warehouse)
+    seeded     a private local stack seeded with hand-written edge rows (the pipeline tests)
+    snowflake  the fakesnow server entry point
+    cloud      cloud stack outputs, moto's S3 server, fakesnow endpoints, Snowflake objects
+    erasure    a stack with known people for the erasure tests
+    churn      a stack with enough history for the churn model
+    airflow    a migrated Airflow home and a parsed dbt manifest
+    classroom  a class roster and its fake Automation API
+    dashboard  the Streamlit app test harness and a built warehouse
+    infra      stack configuration of the Pulumi program tests (plain helpers, no fixtures)
+    network    moto's S3 server on a free port (free ports: `pipeline.source.server.free_port`)
+"""
+
+pytest_plugins = [
+    "tests.helpers.source",
+    "tests.helpers.stack",
+    "tests.helpers.seeded",
+    "tests.helpers.snowflake",
+    "tests.helpers.cloud",
+    "tests.helpers.erasure",
+    "tests.helpers.churn",
+    "tests.helpers.airflow",
+    "tests.helpers.classroom",
+    "tests.helpers.dashboard",
+]

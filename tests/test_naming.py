@@ -5,6 +5,7 @@ import re
 import pytest
 
 from pipeline.errors import ShopstreamError
+from pipeline.lake_contract import part_key, partition_prefix, stage_path
 from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, StackNames, validate_cohort, validate_stack
 
 
@@ -54,9 +55,9 @@ def test_invalid_stack_names_are_refused_with_advice(bad):
 
 def test_lake_layout_keeps_the_course_prefixes_and_stage_paths_are_relative_to_raw():
     assert set(LAKE_PREFIXES) == set(SOURCE_TABLES)
-    assert StackNames.lake_partition("orders", "2026-01-31") == "raw/postgres/orders/dt=2026-01-31"
-    assert StackNames.lake_partition("crm_contacts", "2026-01-31") == "raw/crm/dt=2026-01-31"
-    assert StackNames.stage_path("events", "2026-01-31") == "events/dt=2026-01-31"
+    assert partition_prefix("orders", "2026-01-31") == "raw/postgres/orders/dt=2026-01-31"
+    assert partition_prefix("crm_contacts", "2026-01-31") == "raw/crm/dt=2026-01-31"
+    assert stage_path(part_key("events", "2026-01-31")) == "events/dt=2026-01-31"
     assert StackNames("bob").stage == "SHOPSTREAM_BOB.RAW.LAKE_STAGE"
 
 

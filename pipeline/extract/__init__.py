@@ -1,32 +1,39 @@
 """Extract: a full snapshot of each source table → one Parquet file per table in the lake, plus a manifest.
 
-Files land under `StackNames.lake_partition(table, date)/part-0000.parquet`, ordered by primary key and cast
-to the fixed schemas in `schemas.py`, so identical data gives identical bytes (and checksums). All tables are
-read in one REPEATABLE READ transaction: the six files are one consistent picture of the source. The
-manifest is written last; a partition without a manifest is an extraction that did not finish.
+Files land at `lake_contract.part_key(table, date)`, ordered by primary key and cast to the fixed schemas in
+`schemas.py`, so identical data gives identical bytes (and checksums). All tables are read in one REPEATABLE READ
+transaction: the six files are one consistent picture of the source. The manifest (`lake_contract.Manifest`) is
+written last; a partition without a manifest is an extraction that did not finish.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 
 import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ShopstreamError, first_line
 from pipeline.extract.schemas import JSON_COLUMNS, TABLE_SCHEMAS, schema_as_json
 from pipeline.lake import Lake, WrittenFile
-from pipeline.naming import MANIFEST_PREFIX, SOURCE_TABLES, StackNames, partition_name
+from pipeline.lake_contract import (
+    Manifest,
+    ManifestFile,
+    part_key,
+    read_table_entry,
+    validate_date,
+    validate_tables,
+    write_manifest,
+    write_table_entry,
+)
+from pipeline.naming import SOURCE_TABLES
+from pipeline.progress import Progress
 from pipeline.settings import Settings
 from pipeline.source import source_dsn
 from pipeline.source.database import describe, open_connection
-
-Progress = Callable[[str, int, int], None]  # (what, done, total)
-PART_NAME = "part-0000.parquet"
 
 
 @dataclass(frozen=True)
@@ -54,23 +61,6 @@ class ExtractReport:
     @property
     def rows(self) -> dict[str, int]:
         return {t.table: t.rows for t in self.tables}
-
-
-def validate_date(value: str | None) -> str:
-    """An extraction date as YYYY-MM-DD (default: today, UTC); anything else is a one-line error."""
-    if value is None:
-        return datetime.now(UTC).date().isoformat()
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.isoformat() != value:
-        raise ShopstreamError(f"invalid date {value!r}: use YYYY-MM-DD, e.g. 2026-11-24")
-    return value
-
-
-def manifest_key(extract_date: str) -> str:
-    return f"{MANIFEST_PREFIX}/{partition_name(extract_date)}/manifest.json"
 
 
 def snapshot_query(table: str) -> str:
@@ -127,8 +117,8 @@ def extract(
             try:
                 snapshot = read_snapshot(cursor, table)
             except adbc.Error as exc:
-                raise ShopstreamError(f"cannot read source table {table}: {_first_line(exc)}") from exc
-            key = f"{StackNames.lake_partition(table, extract_date)}/{PART_NAME}"
+                raise ShopstreamError(f"cannot read source table {table}: {first_line(exc)}") from exc
+            key = part_key(table, extract_date)
             published = writer.submit(_write_timed, lake, key, snapshot)
             pending.append((table, key, snapshot.num_rows, table_started, published))
         conn.rollback()  # read-only snapshot: nothing to commit
@@ -139,11 +129,10 @@ def extract(
     if progress:
         progress("extract done", len(selected), len(selected))
     if tables is None:
-        report.manifest_key = manifest_key(extract_date)
-        lake.write_json(report.manifest_key, _manifest(report))
+        report.manifest_key = write_manifest(lake, Manifest(extract_date, manifest_entries(report)))
     else:
-        for entry in _manifest(report)["files"]:
-            lake.write_json(table_manifest_key(extract_date, entry["table"]), entry)
+        for entry in manifest_entries(report):
+            write_table_entry(lake, extract_date, entry)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -153,11 +142,6 @@ def _write_timed(lake: Lake, key: str, snapshot: pa.Table) -> tuple[WrittenFile,
     return lake.write_parquet(key, snapshot), time.perf_counter()
 
 
-def table_manifest_key(extract_date: str, table: str) -> str:
-    """One table's entry of a run extracted table by table (the run's manifest is published from these)."""
-    return f"{MANIFEST_PREFIX}/{partition_name(extract_date)}/tables/{table}.json"
-
-
 def publish_manifest(settings: Settings, extract_date: str) -> str:
     """Write the run's manifest from the table manifests of `extract_date`, once all six tables are extracted.
 
@@ -165,49 +149,29 @@ def publish_manifest(settings: Settings, extract_date: str) -> str:
     """
     extract_date = validate_date(extract_date)
     lake = Lake.from_settings(settings.lake)
-    entries = {table: lake.read_json(table_manifest_key(extract_date, table)) for table in SOURCE_TABLES}
+    entries = {table: read_table_entry(lake, extract_date, table) for table in SOURCE_TABLES}
     missing = [table for table, entry in entries.items() if entry is None]
     if missing:
         raise ShopstreamError(
             f"extraction of {extract_date} is not finished: no {', '.join(missing)} in {lake.uri}; "
             f"extract them first (e.g. `shopstream extract --date {extract_date}`)"
         )
-    key = manifest_key(extract_date)
-    manifest = {
-        "extract_date": extract_date,
-        "extracted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "files": [entries[table] for table in SOURCE_TABLES],
-    }
-    lake.write_json(key, manifest)
-    return key
+    return write_manifest(lake, Manifest(extract_date, tuple(entry for entry in entries.values() if entry)))
 
 
-def validate_tables(tables: Sequence[str]) -> tuple[str, ...]:
-    """Known source table names, in the order given, without repeats; anything else is a one-line error."""
-    unknown = [table for table in tables if table not in SOURCE_TABLES]
-    if unknown or not tables:
-        raise ShopstreamError(
-            f"unknown source table(s) {', '.join(unknown) or '(none given)'}: choose from {', '.join(SOURCE_TABLES)}"
+def manifest_entries(report: ExtractReport) -> tuple[ManifestFile, ...]:
+    """The manifest entries of the tables an extraction wrote, with their fixed schemas."""
+    return tuple(
+        ManifestFile(
+            table=t.table,
+            key=t.key,
+            rows=t.rows,
+            bytes=t.size,
+            sha256=t.sha256,
+            schema=schema_as_json(TABLE_SCHEMAS[t.table]),
         )
-    return tuple(dict.fromkeys(tables))
-
-
-def _manifest(report: ExtractReport) -> dict:
-    return {
-        "extract_date": report.extract_date,
-        "extracted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "files": [
-            {
-                "table": t.table,
-                "key": t.key,
-                "rows": t.rows,
-                "bytes": t.size,
-                "sha256": t.sha256,
-                "schema": schema_as_json(TABLE_SCHEMAS[t.table]),
-            }
-            for t in report.tables
-        ],
-    }
+        for t in report.tables
+    )
 
 
 def _connect(dsn: str) -> adbc.Connection:
@@ -218,7 +182,3 @@ def _connect(dsn: str) -> adbc.Connection:
         return adbc.connect(dsn)
     except adbc.Error as exc:
         raise ShopstreamError(f"cannot open an Arrow connection to PostgreSQL at {describe(dsn)}") from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    return next(iter(str(exc).strip().splitlines()), type(exc).__name__)

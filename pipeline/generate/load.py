@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pyarrow as pa
@@ -27,9 +27,8 @@ from psycopg import sql
 
 from pipeline.errors import ShopstreamError
 from pipeline.naming import SOURCE_TABLES
+from pipeline.progress import Progress
 from pipeline.source.database import describe, open_connection
-
-Progress = Callable[[str, int, int], None]
 
 CHUNK_ROWS = 100_000
 _CSV_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="needed")

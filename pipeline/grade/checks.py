@@ -15,11 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline.errors import first_line
 from pipeline.grade.figures import MODEL_SCHEMAS, Reader, SnowflakeReader, flatten, mart_figures, mart_rows, raw_counts
 from pipeline.grade.key import Key
 from pipeline.grade.rubric import FIGURES_PREFIX
 from pipeline.lake import Lake
-from pipeline.naming import LAKE_PREFIXES, MANIFEST_PREFIX, SOURCE_TABLES, StackNames
+from pipeline.lake_contract import MANIFEST_PREFIX, latest_manifest, partition_date
+from pipeline.naming import LAKE_PREFIXES, SOURCE_TABLES, StackNames
 from pipeline.settings import DuckDBWarehouse, Settings, SnowflakeWarehouse
 
 if TYPE_CHECKING:
@@ -80,26 +82,25 @@ def _read_figures(ctx: Context, mart: str) -> dict[str, Any] | str:
     except NoWarehouse as exc:
         return str(exc)
     except Exception as exc:  # a missing mart or column: the engine's own words, first line
-        return f"cannot read MARTS.{mart}: {_first_line(exc)}"
+        return f"cannot read MARTS.{mart}: {first_line(exc)}"
     return mart_figures(columns, rows, expected["measures"], expected["breakdowns"])
 
 
 # -- lake ----------------------------------------------------------------------------------------------------------
 def lake_layout(ctx: Context) -> Outcome:
-    from pipeline.run import latest_extraction
-
     lake = Lake.from_settings(ctx.settings.lake)
     where = f"{lake.uri}/raw/ (`shopstream extract`)"
     problems = []
     for table in SOURCE_TABLES:
-        if not [key for key in lake.list_files(LAKE_PREFIXES[table]) if "/dt=" in key]:
+        if not [key for key in lake.list_files(LAKE_PREFIXES[table]) if partition_date(key)]:
             problems.append(f"no dt= partition under {LAKE_PREFIXES[table]}/")
-    extract_date, rows = latest_extraction(lake)
-    if extract_date is None:
+    manifest = latest_manifest(lake)
+    extract_date = manifest.extract_date if manifest else None
+    if manifest is None:
         problems.append(f"no manifest under {MANIFEST_PREFIX}/")
     else:
         for table in SOURCE_TABLES:
-            expected, found = ctx.key["raw_rows"][table], (rows or {}).get(table)
+            expected, found = ctx.key["raw_rows"][table], manifest.rows.get(table)
             if found != expected:
                 problems.append(f"manifest dt={extract_date}: {table} expected {expected:,} rows, found {found}")
     return _outcome(problems, f"every table partitioned, manifest of dt={extract_date} matches the key", where)
@@ -113,7 +114,7 @@ def raw_rows(ctx: Context) -> Outcome:
     except NoWarehouse as exc:
         return Outcome(False, str(exc), where)
     except Exception as exc:
-        return Outcome(False, f"cannot read RAW: {_first_line(exc)}", where)
+        return Outcome(False, f"cannot read RAW: {first_line(exc)}", where)
     problems = []
     for table in SOURCE_TABLES:
         expected, found = ctx.key["raw_rows"][table], counts[table]
@@ -194,7 +195,7 @@ def data_tests(ctx: Context) -> Outcome:
             return Outcome(False, str(exc), where)
         report = exc.report
     except Exception as exc:
-        return Outcome(False, f"dbt could not test the stack: {_first_line(exc)}", where)
+        return Outcome(False, f"dbt could not test the stack: {first_line(exc)}", where)
     if failures := report.failures:
         return Outcome(False, f"{len(failures)} data test(s) failed: " + "; ".join(failures[:SHOWN]), where)
     return Outcome(True, f"{report.tests_passed} data tests passed", where)
@@ -281,13 +282,13 @@ def bucket_private(ctx: Context) -> Outcome:
         if not rules:
             problems.append("no default encryption")
     except Exception as exc:
-        problems.append(f"default encryption: {_first_line(exc)}")
+        problems.append(f"default encryption: {first_line(exc)}")
     try:
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         if open_ := sorted(name for name, on in block.items() if not on):
             problems.append(f"public access not fully blocked ({', '.join(open_)} off)")
     except Exception as exc:
-        problems.append(f"public access block: {_first_line(exc)}")
+        problems.append(f"public access block: {first_line(exc)}")
     return _outcome(problems, "encrypted, public access blocked", where)
 
 
@@ -306,7 +307,7 @@ def integration_scope(ctx: Context) -> Outcome:
     try:
         properties = _snowflake_rows(ctx, f"DESC STORAGE INTEGRATION {names.storage_integration}")
     except Exception as exc:
-        return Outcome(False, f"cannot describe the integration: {_first_line(exc)}", where)
+        return Outcome(False, f"cannot describe the integration: {first_line(exc)}", where)
     values = {str(p.get("property", "")).upper(): str(p.get("property_value", "")) for p in properties}
     allowed = values.get("STORAGE_ALLOWED_LOCATIONS", "")
     locations = [loc.strip() for loc in allowed.split(",") if loc.strip()]
@@ -321,7 +322,7 @@ def _stack_warehouses(ctx: Context) -> list[dict[str, Any]] | str:
     try:
         shown = _snowflake_rows(ctx, "SHOW WAREHOUSES")
     except Exception as exc:
-        return f"cannot list warehouses: {_first_line(exc)}"
+        return f"cannot list warehouses: {first_line(exc)}"
     wanted = set(warehouse.warehouses.values())
     return [row for row in shown if str(row.get("name", "")).upper() in wanted]
 
@@ -395,7 +396,3 @@ def _outcome(problems: list[str], ok: str, where: str) -> Outcome:
         return Outcome(True, ok, where)
     more = f" (and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
     return Outcome(False, "; ".join(problems[:SHOWN]) + more, where)
-
-
-def _first_line(exc: BaseException) -> str:
-    return next(iter(str(exc).strip().splitlines()), type(exc).__name__)

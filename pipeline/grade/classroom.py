@@ -22,8 +22,10 @@ from pipeline.classroom.state import CohortFiles
 from pipeline.cli import err, friendly_errors, out
 from pipeline.grade.cli import RubricFile, Scale
 from pipeline.naming import CohortNames
+from pipeline.settings import ENV_SF_PASSWORD as ENV_PASSWORD
+from pipeline.settings import ENV_SF_PRIVATE_KEY_PATH as ENV_PRIVATE_KEY_PATH
+from pipeline.settings import ENV_SF_USER as ENV_USER
 from pipeline.settings import Settings, SnowflakeWarehouse, resolve_settings
-from pipeline.warehouse_snowflake import ENV_PASSWORD, ENV_PRIVATE_KEY_PATH, ENV_USER
 
 
 def as_grader(settings: Settings, names: CohortNames) -> Settings:

@@ -62,7 +62,7 @@ class SnowflakeReader:
     """Queries on the stack's BI warehouse as the grader's role; money read as Decimal, not float."""
 
     def __init__(self, settings: Settings) -> None:
-        from pipeline.warehouse_snowflake import connect
+        from pipeline.warehouse.snowflake import connect
 
         self._database = settings.warehouse.database
         self._context = connect(settings, "bi", arrow_number_to_decimal=True)

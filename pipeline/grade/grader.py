@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ShopstreamError, first_line
 from pipeline.grade.checks import Context, check_function, copied_from
 from pipeline.grade.figures import Reader, open_reader
 from pipeline.grade.key import Key, read_key
@@ -105,8 +105,9 @@ def _warehouse_reader(settings: Settings) -> Iterator[tuple[Reader | None, str]]
     except ShopstreamError:
         raise
     except Exception as exc:  # a file locked by a writer, a corrupt file: grading cannot run
-        first = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
-        raise ShopstreamError(f"cannot open the warehouse of stack {settings.stack!r} read-only: {first}") from None
+        raise ShopstreamError(
+            f"cannot open the warehouse of stack {settings.stack!r} read-only: {first_line(exc)}"
+        ) from None
     try:
         yield reader, ""
     finally:

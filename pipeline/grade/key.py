@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ from pipeline.errors import ShopstreamError
 from pipeline.grade.figures import MODEL_SCHEMAS, DuckDBReader, figure_columns, mart_figures, mart_rows, raw_counts
 from pipeline.naming import StackNames, is_live_mart
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
+from pipeline.source.server import free_port
 
 KEY_FORMAT = 1
 # The reference road's extraction date: partitions are named after it, no figure depends on it.
@@ -170,9 +170,3 @@ def read_key_figures(reader: DuckDBReader) -> Key:
         "models": models,
         "marts": marts,
     }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

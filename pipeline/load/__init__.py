@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pipeline.errors import QuarantinedFilesError
-from pipeline.extract import validate_date, validate_tables
 from pipeline.lake import Lake
+from pipeline.lake_contract import validate_date, validate_tables
 from pipeline.load.report import LoadReport, QuarantinedFile, TableLoad
 from pipeline.naming import SOURCE_TABLES
+from pipeline.progress import Progress
 from pipeline.settings import Settings
 
 __all__ = ["LoadReport", "QuarantinedFile", "TableLoad", "check_quarantine", "load"]
-
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 def load(

@@ -10,57 +10,27 @@ The warehouse file is opened for the step and closed after it: DuckDB allows one
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.errors import ResourceError, ShopstreamError
+from pipeline.errors import first_line
 from pipeline.extract.schemas import TABLE_SCHEMAS, schema_problems
 from pipeline.lake import Lake, sha256_hex
 from pipeline.load.plan import plan_load
 from pipeline.load.report import LoadReport, QuarantinedFile
 from pipeline.load.validate import content_problems
 from pipeline.naming import SOURCE_TABLES, WAREHOUSE_SCHEMAS
+from pipeline.progress import Progress
 from pipeline.rows import one_row
 from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.warehouse.duckdb import open_warehouse
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
 HISTORY_TABLE = "RAW._LOAD_HISTORY"
-IN_USE_MESSAGE = "warehouse is in use by another process (close the dashboard or Airflow task)"
-
-
-@contextmanager
-def open_warehouse(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the stack's DuckDB file for one step, closed on exit, with one-line errors."""
-    warehouse = settings.warehouse
-    if not isinstance(warehouse, DuckDBWarehouse):
-        raise ShopstreamError(f"stack {settings.stack!r} uses a {warehouse.kind} warehouse, not DuckDB")
-    try:
-        if not read_only:
-            warehouse.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(warehouse.path), read_only=read_only)
-    except duckdb.Error as exc:
-        raise _warehouse_error(exc, warehouse) from exc
-    try:
-        yield con
-    except duckdb.Error as exc:
-        raise _warehouse_error(exc, warehouse) from exc
-    finally:
-        con.close()
-
-
-def _warehouse_error(exc: duckdb.Error, warehouse: DuckDBWarehouse) -> ShopstreamError:
-    text = str(exc)
-    if "lock" in text.lower():
-        return ResourceError(IN_USE_MESSAGE)
-    if "No space left" in text or "not enough space" in text.lower():
-        return ResourceError(f"disk full while writing {warehouse.path}: free some space and rerun")
-    first_line = next(iter(text.strip().splitlines()), type(exc).__name__)
-    return ShopstreamError(f"DuckDB warehouse {warehouse.path}: {first_line}")
 
 
 def ensure_raw(con: duckdb.DuckDBPyConnection) -> None:
@@ -126,7 +96,7 @@ def _load_one(
     try:
         arrow = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
-        reason = f"not a readable Parquet file ({next(iter(str(exc).splitlines()), type(exc).__name__)})"
+        reason = f"not a readable Parquet file ({first_line(exc)})"
         outcome.quarantined.append(QuarantinedFile(key, lake.quarantine(key), reason))
         return
     problems = schema_problems(table, arrow.schema)

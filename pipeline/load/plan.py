@@ -13,7 +13,8 @@ from pathlib import PurePosixPath
 
 from pipeline.errors import NothingToLoadError
 from pipeline.lake import Lake
-from pipeline.naming import LAKE_PREFIXES, MANIFEST_PREFIX, StackNames
+from pipeline.lake_contract import finished_dates, partition_date, partition_prefix
+from pipeline.naming import LAKE_PREFIXES
 
 PARQUET = ".parquet"
 
@@ -23,12 +24,6 @@ class LoadPlan:
     files: list[tuple[str, str]] = field(default_factory=list)  # (table, key) to load, in order
     unfinished: list[str] = field(default_factory=list)  # partitions without a manifest
     unknown: list[str] = field(default_factory=list)  # keys that are not Parquet
-
-
-def finished_dates(lake: Lake) -> list[str]:
-    """Dates whose extraction wrote its manifest, oldest first."""
-    manifests = lake.list_files(MANIFEST_PREFIX, suffix="manifest.json")
-    return sorted({part.removeprefix("dt=") for key in manifests for part in key.split("/") if part.startswith("dt=")})
 
 
 def plan_load(lake: Lake, tables: Sequence[str], extract_date: str | None) -> LoadPlan:
@@ -45,9 +40,9 @@ def plan_load(lake: Lake, tables: Sequence[str], extract_date: str | None) -> Lo
         )
     plan = LoadPlan()
     for table in tables:
-        prefix = StackNames.lake_partition(table, extract_date) if extract_date else LAKE_PREFIXES[table]
+        prefix = partition_prefix(table, extract_date) if extract_date else LAKE_PREFIXES[table]
         for key in lake.list_files(prefix, suffix=""):
-            partition = _partition_date(key)
+            partition = partition_date(key)
             if not key.endswith(PARQUET):
                 plan.unknown.append(key)
             elif partition not in finished:
@@ -62,7 +57,3 @@ def plan_load(lake: Lake, tables: Sequence[str], extract_date: str | None) -> Lo
             f"no finished Parquet files of {', '.join(tables)}{when} in {lake.uri}; run `shopstream extract` first"
         )
     return plan
-
-
-def _partition_date(key: str) -> str | None:
-    return next((part.removeprefix("dt=") for part in key.split("/") if part.startswith("dt=")), None)

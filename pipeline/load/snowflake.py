@@ -17,18 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from pipeline.errors import NothingToLoadError, ShopstreamError
-from pipeline.extract import manifest_key
+from pipeline.errors import NothingToLoadError, ShopstreamError, first_line
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.lake import Lake
+from pipeline.lake_contract import finished_dates, read_manifest, stage_path
 from pipeline.load import snowflake_sql as sql
 from pipeline.load.report import LoadReport
 from pipeline.load.retry import is_role_propagation_error, retry_while_role_propagates
-from pipeline.naming import SOURCE_TABLES, validate_lake_key
+from pipeline.naming import SOURCE_TABLES
+from pipeline.progress import Progress
 from pipeline.settings import Settings, SnowflakeWarehouse
-from pipeline.warehouse_snowflake import connect, first_line, snowflake_warehouse
-
-Progress = Callable[[str, int, int], None]
+from pipeline.warehouse.snowflake import connect, snowflake_warehouse
 
 # Snowflake numbers data errors (a value that does not convert, a NULL in a NOT NULL column) 100000-100999;
 # any other failure (missing stage, no privilege) is a setup problem that stops the load.
@@ -60,7 +59,6 @@ class SnowflakeLoad:
 
     extract_date: str
     files: list[FileLoad] = field(default_factory=list)
-    table_rows: dict[str, int] = field(default_factory=dict)  # rows in each RAW table after the load
     seconds: float = 0.0
 
     @property
@@ -87,7 +85,7 @@ def load_snowflake(
     tables: Sequence[str] = SOURCE_TABLES,
 ) -> LoadReport:
     """Load `extract_date` (or, without a date, every extracted date) from the lake into RAW on Snowflake."""
-    dates = [extract_date] if extract_date else extracted_dates(lake)
+    dates = [extract_date] if extract_date else finished_dates(lake)
     if not dates:
         raise NothingToLoadError(f"the lake {lake.uri} holds no finished extraction: run `shopstream extract` first")
     report = LoadReport(warehouse=f"Snowflake {snowflake_warehouse(settings).database}", extract_date=extract_date)
@@ -102,14 +100,6 @@ def load_snowflake(
             table.rows_loaded += f.rows_loaded
             table.bad_rows += [_describe(row) for row in f.rejected]
     return report
-
-
-def extracted_dates(lake: Lake) -> list[str]:
-    """Dates with published files and a manifest, oldest first."""
-    dates = {
-        part.removeprefix("dt=") for key in lake.list_files("raw") for part in key.split("/") if part.startswith("dt=")
-    }
-    return sorted(d for d in dates if lake.exists(manifest_key(d)))
 
 
 def _describe(row: RejectedRow) -> str:
@@ -150,7 +140,6 @@ def copy_partitions(
                 outcome = _copy_file_when_role_ready(run, warehouse, table, key, on_retry)
                 _record_rejections(run, warehouse.database, outcome, extract_date)
                 result.files.append(outcome)
-            result.table_rows[table] = run(sql.count_rows(table, warehouse.database))[0][0]
     if progress:
         progress("load done", len(tables), len(tables))
     result.seconds = time.perf_counter() - started
@@ -159,16 +148,12 @@ def copy_partitions(
 
 def manifest_files(lake: Lake, extract_date: str) -> dict[str, list[str]]:
     """Lake keys of the date's published files by table; a date without a manifest did not finish extracting."""
-    manifest = lake.read_json(manifest_key(extract_date))
+    manifest = read_manifest(lake, extract_date)
     if manifest is None:
         raise NothingToLoadError(
             f"no finished extraction for {extract_date} in {lake.uri}: run `shopstream extract --date {extract_date}`"
         )
-    files: dict[str, list[str]] = {}
-    for entry in manifest.get("files", []):
-        if entry.get("table") in TABLE_SCHEMAS:
-            files.setdefault(entry["table"], []).append(entry["key"])
-    return files
+    return manifest.keys_by_table()
 
 
 class _Runner:
@@ -209,9 +194,7 @@ def _copy_file(run: _Runner, database: str, stage: str, file_format: str, table:
     """COPY one file and stamp its rows in one transaction; a file refused as a whole is reported, not raised."""
     from snowflake.connector.errors import ProgrammingError
 
-    key_path = PurePosixPath(validate_lake_key(table, key))
-    stage_path = str(key_path.parent.relative_to("raw"))
-    statement = sql.copy_into(table, database, stage, stage_path, [key_path.name], file_format)
+    statement = sql.copy_into(table, database, stage, stage_path(key), [PurePosixPath(key).name], file_format)
     run("BEGIN")
     try:
         rows = [dict(zip(run.columns, row, strict=False)) for row in run(statement)]

@@ -151,7 +151,3 @@ def insert_load_error(database: str) -> str:
         "(TABLE_NAME, FILE_NAME, ROW_NUMBER, COLUMN_NAME, ERROR, REJECTED_RECORD, EXTRACT_DATE, LOGGED_AT) "
         "VALUES (%s, %s, %s, %s, %s, %s, %s, CURRENT_TIMESTAMP()::TIMESTAMP_NTZ)"
     )
-
-
-def count_rows(table: str, database: str) -> str:
-    return f"SELECT COUNT(*) FROM {qualified(database, 'RAW', table)}"

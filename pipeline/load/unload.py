@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.errors import ShopstreamError
-from pipeline.extract import validate_date
 from pipeline.lake import Lake
+from pipeline.lake_contract import partition_name, validate_date
 from pipeline.load.duckdb import HISTORY_TABLE, ensure_raw, open_warehouse
-from pipeline.naming import partition_name
 from pipeline.rows import one_row
 from pipeline.settings import DuckDBWarehouse, Settings
 

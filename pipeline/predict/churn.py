@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,6 +21,7 @@ from pipeline.predict.features import Examples, build_examples, training_cutoffs
 from pipeline.predict.history import History, read_history
 from pipeline.predict.mart import write_marts
 from pipeline.predict.model import train
+from pipeline.progress import Progress
 from pipeline.settings import Settings
 
 HORIZON_DAYS = 90
@@ -31,8 +31,6 @@ MIN_TRAIN_CUSTOMERS = 50
 MIN_TEST_CUSTOMERS = 30
 HIGH_RISK = 0.7  # churn probability from which a customer is High risk ...
 MEDIUM_RISK = 0.4  # ... and Medium risk (below: Low)
-
-Progress = Callable[[str, int, int], None]
 
 
 class NotTrainable(ShopstreamError):

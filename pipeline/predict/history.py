@@ -108,7 +108,7 @@ def _read_duckdb(settings: Settings) -> dict[str, list[tuple]]:
 def _read_snowflake(settings: Settings) -> dict[str, list[tuple]]:
     from snowflake.connector.errors import ProgrammingError
 
-    from pipeline.warehouse_snowflake import connect, first_line
+    from pipeline.warehouse.snowflake import connect, first_line
 
     assert isinstance(settings.warehouse, SnowflakeWarehouse)  # the caller dispatched on the warehouse kind
     core = f"{settings.warehouse.database}.{settings.warehouse.schemas['core']}"

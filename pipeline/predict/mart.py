@@ -77,7 +77,7 @@ def _write_duckdb(settings: Settings, tables: dict[str, pa.Table]) -> str:
 def _write_snowflake(settings: Settings, tables: dict[str, pa.Table]) -> str:
     from snowflake.connector.errors import DatabaseError
 
-    from pipeline.warehouse_snowflake import connect, first_line
+    from pipeline.warehouse.snowflake import connect, first_line
 
     assert isinstance(settings.warehouse, SnowflakeWarehouse)  # the caller dispatched on the warehouse kind
     warehouse = settings.warehouse

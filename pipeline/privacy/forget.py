@@ -49,9 +49,8 @@ from pipeline.privacy.salt import fingerprint, normalise_email, privacy_salt
 from pipeline.privacy.warehouse_erasure import emails_of_users as warehouse_emails
 from pipeline.privacy.warehouse_erasure import erase_from_warehouse, residual_copies, warehouse_exists
 from pipeline.rows import one_row
-from pipeline.settings import Settings
+from pipeline.settings import Environment, Settings
 
-ENV_OPERATOR = "SHOPSTREAM_OPERATOR"
 STEPS = ("postgres", "lake", "warehouse", "caches", "rebuild", "verify")
 # Everything built from the erased rows (snapshots, staging, core, marts) and its tests.
 REBUILD_SELECTOR = "source:raw.users+ source:raw.crm_contacts+"
@@ -220,7 +219,7 @@ def _new_journal(
     return {
         "request_id": datetime.now(UTC).strftime("%Y%m%d") + "-" + uuid.uuid4().hex[:12],
         "requested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "operator": os.environ.get(ENV_OPERATOR) or getpass.getuser(),
+        "operator": Environment.read().operator or getpass.getuser(),
         "reason": reason,
         "subject_kind": "user" if identity.user_ids else "crm contact",
         "fingerprints": sorted(prints),

@@ -17,10 +17,10 @@ import yaml
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.naming import LAKE_PREFIXES
 from pipeline.privacy.erasure import SOURCE_ACTIONS
+from pipeline.settings import DBT_PROJECT_DIR, REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_MODELS = REPO_ROOT / "dbt" / "models"
-DBT_SNAPSHOTS = REPO_ROOT / "dbt" / "snapshots"
+DBT_MODELS = DBT_PROJECT_DIR / "models"
+DBT_SNAPSHOTS = DBT_PROJECT_DIR / "snapshots"
 PRIVACY_DOC = REPO_ROOT / "docs" / "privacy.md"
 
 SENSITIVITIES = ("normal", "sensitive", "very sensitive")

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlparse
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.extract import manifest_key, table_manifest_key
 from pipeline.lake import TMP_PREFIX, Lake, parquet_bytes, sha256_hex
-from pipeline.naming import LAKE_PREFIXES, QUARANTINE_PREFIX
+from pipeline.lake_contract import (
+    QUARANTINE_PREFIX,
+    ManifestFile,
+    partition_date,
+    read_manifest,
+    read_table_entry,
+    write_manifest,
+    write_table_entry,
+)
+from pipeline.naming import LAKE_PREFIXES
 from pipeline.privacy.erasure import DELETED_BY_EMAIL, ERASED_EMAIL_DOMAIN, USER_ERASURE
 from pipeline.privacy.salt import normalise_email
 from pipeline.settings import LakeSettings
@@ -163,27 +170,28 @@ def refresh_manifests(lake: Lake, keys: list[str]) -> int:
     for key in keys:
         if key.startswith(f"{QUARANTINE_PREFIX}/") or not lake.exists(key) or (table := table_of(key)) is None:
             continue
-        partition = next((p for p in PurePosixPath(key).parts if p.startswith("dt=")), None)
-        if partition is None:
+        extract_date = partition_date(key)
+        if extract_date is None:
             continue
-        extract_date = partition.removeprefix("dt=")
         data = lake.read_bytes(key)
         facts = {"rows": pq.read_metadata(pa.BufferReader(data)).num_rows, "bytes": len(data)}
-        facts["sha256"] = sha256_hex(data)
-        for document_key in (manifest_key(extract_date), table_manifest_key(extract_date, table)):
-            document = lake.read_json(document_key)
-            if document is None:
-                continue
-            entries = document.get("files", [document])
-            changed = False
-            for entry in entries:
-                if entry.get("key") == key and any(entry.get(k) != v for k, v in facts.items()):
-                    entry.update(facts)
-                    changed = True
-            if changed:
-                lake.write_json(document_key, document)
+        facts_of_key = {key: {**facts, "sha256": sha256_hex(data)}}
+        if (manifest := read_manifest(lake, extract_date)) is not None:
+            files = tuple(_refreshed(entry, facts_of_key) for entry in manifest.files)
+            if files != manifest.files:
+                write_manifest(lake, replace(manifest, files=files))
                 updated += 1
+        entry = read_table_entry(lake, extract_date, table)
+        if entry is not None and (current := _refreshed(entry, facts_of_key)) != entry:
+            write_table_entry(lake, extract_date, current)
+            updated += 1
     return updated
+
+
+def _refreshed(entry: ManifestFile, facts_of_key: dict[str, dict]) -> ManifestFile:
+    """The entry with its file's current rows, bytes and sha256, when it is the file that was rewritten."""
+    facts = facts_of_key.get(entry.key)
+    return replace(entry, **facts) if facts else entry
 
 
 def _delete(lake: Lake, key: str) -> None:

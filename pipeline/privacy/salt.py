@@ -15,9 +15,9 @@ import secrets
 from pathlib import Path
 
 from pipeline.errors import ConfigError
-from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.settings import ENV_PRIVACY_SALT as ENV_SALT
+from pipeline.settings import DuckDBWarehouse, Environment, Settings
 
-ENV_SALT = "SHOPSTREAM_PRIVACY_SALT"
 MIN_SALT_LENGTH = 16
 
 
@@ -27,7 +27,7 @@ def salt_file(settings: Settings) -> Path:
 
 def privacy_salt(settings: Settings) -> str:
     """The stack's salt (see the module docstring); creates a local stack's salt file on first use."""
-    if value := os.environ.get(ENV_SALT):
+    if value := Environment.read().privacy_salt:
         if len(value) < MIN_SALT_LENGTH:
             raise ConfigError(f"{ENV_SALT} is too short: use at least {MIN_SALT_LENGTH} random characters")
         return value

@@ -35,7 +35,7 @@ def _cursor(settings: Settings) -> Iterator[tuple[Any, str]]:
         with open_warehouse(settings) as con:
             yield con, "?"
         return
-    from pipeline.warehouse_snowflake import connect
+    from pipeline.warehouse.snowflake import connect
 
     with connect(settings, "transform") as connection:
         yield connection.cursor(), "%s"

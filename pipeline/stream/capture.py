@@ -30,6 +30,7 @@ import psycopg
 from pipeline.errors import ShopstreamError
 from pipeline.extract.schemas import schema_as_json
 from pipeline.lake import Lake
+from pipeline.lake_contract import ManifestFile
 from pipeline.rows import one_row
 from pipeline.stream.tables import (
     STREAM_PREFIX,
@@ -140,20 +141,20 @@ def _publish(
     for table, arrow in tables.items():
         written = lake.write_parquet(batch_file_key(table, batch_no, day), arrow)
         entries.append(
-            {
-                "table": table,
-                "key": written.key,
-                "rows": arrow.num_rows,
-                "bytes": written.size,
-                "sha256": written.sha256,
-                "schema": schema_as_json(STREAM_SCHEMAS[table]),
-            }
+            ManifestFile(
+                table=table,
+                key=written.key,
+                rows=arrow.num_rows,
+                bytes=written.size,
+                sha256=written.sha256,
+                schema=schema_as_json(STREAM_SCHEMAS[table]),
+            )
         )
     manifest = {
         "batch_no": batch_no,
         "lower_bound": lower.isoformat(),
         "upper_bound": upper.isoformat(),
-        "files": entries,
+        "files": [entry.to_json() for entry in entries],
     }
     manifest_key = batch_manifest_key(batch_no)
     lake.write_json(manifest_key, manifest)  # last: a batch without a manifest is a batch that did not finish
@@ -161,15 +162,15 @@ def _publish(
         conn.execute(
             "INSERT INTO stream_batches (batch_no, lower_bound, upper_bound, tail_seqs, manifest_key, files, rows)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (batch_no, lower, upper, tail, manifest_key, len(entries), sum(e["rows"] for e in entries)),
+            (batch_no, lower, upper, tail, manifest_key, len(entries), sum(e.rows for e in entries)),
         )
     return Batch(
         batch_no=batch_no,
         lower=lower,
         upper=upper,
         manifest_key=manifest_key,
-        rows={e["table"]: e["rows"] for e in entries},
-        files=[e["key"] for e in entries],
+        rows={e.table: e.rows for e in entries},
+        files=[e.key for e in entries],
         new_orders=new_orders,
     )
 

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from pipeline.settings import ENV_STACK
+
 EPILOG = (
     "Examples:\n\n  shopstream stream --duration 60\n\n"
     "  shopstream stream --speed 120 --duration 300 --batch-seconds 10 --report stream.json"
@@ -14,7 +16,7 @@ EPILOG = (
 
 
 def stream(
-    stack: Annotated[str, typer.Option("--stack", envvar="SHOPSTREAM_STACK", help="Stack name.")] = "dev",
+    stack: Annotated[str, typer.Option("--stack", envvar=ENV_STACK, help="Stack name.")] = "dev",
     outputs: Annotated[Path | None, typer.Option("--outputs", help="JSON file of the stack's Pulumi outputs.")] = None,
     speed: Annotated[float, typer.Option("--speed", help="Simulated seconds per real second (60: a minute/s).")] = 60.0,
     duration: Annotated[

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake, sha256_hex
+from pipeline.lake_contract import ManifestFile
 from pipeline.load.duckdb import HISTORY_TABLE, _insert_file, ensure_raw, open_warehouse
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.stream.tables import CANCELLATIONS_SCHEMA
@@ -48,27 +49,27 @@ def load_pending(settings: Settings, conn: psycopg.Connection, lake: Lake, *, wa
         raise ShopstreamError(
             f"the warehouse {warehouse.path} disappeared; restore it (or `shopstream load`) and rerun"
         )
-    manifests = []
+    entries: list[ManifestFile] = []
     for _, manifest_key in batches:
         manifest = lake.read_json(manifest_key)
         if manifest is None:
             raise ShopstreamError(f"batch manifest {lake.location(manifest_key)} is missing from the lake")
-        manifests.append(manifest)
+        where = lake.location(manifest_key)
+        entries += [ManifestFile.from_json(doc, f"{where} file {n}") for n, doc in enumerate(manifest["files"])]
     loaded = 0
     with open_warehouse(settings) as con:
         ensure_raw(con)
         ensure_stream_raw(con)
-        history = loaded_checksums_of(con, [entry["key"] for manifest in manifests for entry in manifest["files"]])
-        for manifest in manifests:
-            for entry in manifest["files"]:
-                if history.get(entry["key"]) == entry["sha256"]:
-                    continue
-                data = lake.read_bytes(entry["key"])
-                if sha256_hex(data) != entry["sha256"]:
-                    raise ShopstreamError(f"{lake.location(entry['key'])} does not match its batch manifest")
-                arrow = pq.read_table(pa.BufferReader(data))
-                _insert_file(con, entry["table"], entry["key"], entry["sha256"], arrow, replace=entry["key"] in history)
-                loaded += 1
+        history = loaded_checksums_of(con, [entry.key for entry in entries])
+        for entry in entries:
+            if history.get(entry.key) == entry.sha256:
+                continue
+            data = lake.read_bytes(entry.key)
+            if sha256_hex(data) != entry.sha256:
+                raise ShopstreamError(f"{lake.location(entry.key)} does not match its batch manifest")
+            arrow = pq.read_table(pa.BufferReader(data))
+            _insert_file(con, entry.table, entry.key, entry.sha256, arrow, replace=entry.key in history)
+            loaded += 1
     with conn.transaction():
         conn.execute(
             "UPDATE stream_batches SET loaded_at = clock_timestamp() WHERE batch_no = ANY(%s)",

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import psycopg
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import WAREHOUSE_IN_USE, ShopstreamError
 from pipeline.lake import Lake
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.source import source_dsn
@@ -251,7 +251,7 @@ def _while_busy(step: Callable[[], T]) -> T:
         try:
             return step()
         except ShopstreamError as exc:
-            if "in use" not in str(exc) and "lock" not in str(exc).lower():
+            if WAREHOUSE_IN_USE not in str(exc):
                 raise
             time.sleep(BUSY_WAIT_S)
     return step()

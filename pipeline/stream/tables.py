@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.extract.schemas import TABLE_SCHEMAS, TIMESTAMP
-from pipeline.naming import partition_name
+from pipeline.lake_contract import partition_name
 
 STREAM_PREFIX = "raw/stream"  # the lake prefix Snowpipe and the Airflow asset watch
 STREAM_MANIFEST_PREFIX = f"{STREAM_PREFIX}/_manifests"

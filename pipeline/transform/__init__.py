@@ -11,28 +11,18 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from pipeline.errors import ConfigError, DataTestsFailedError, ShopstreamError, brief
-from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.errors import DataTestsFailedError, ShopstreamError, brief
+from pipeline.progress import Progress
+from pipeline.settings import DBT_PROJECT_DIR, DuckDBWarehouse, Settings
 from pipeline.transform import fingerprint, runner
 from pipeline.transform.report import NodeResult, TransformReport, read_run_results, report_from_execution
-from pipeline.warehouse_snowflake import (
-    ENV_AUTHENTICATOR,
-    ENV_PASSWORD,
-    ENV_PRIVATE_KEY_PATH,
-    ENV_USER,
-    MISSING_CREDENTIALS,
-    snowflake_warehouse,
-)
+from pipeline.warehouse import warehouse_for
+from pipeline.warehouse.snowflake import snowflake_warehouse
 
 __all__ = ["DBT_PROJECT_DIR", "NodeResult", "TransformError", "TransformReport", "build", "dbt_env", "docs"]
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
-
-Progress = Callable[[str, int, int], None]  # (what, done, total), as in pipeline.run
 
 
 class TransformError(DataTestsFailedError):
@@ -171,18 +161,7 @@ def _threads(settings: Settings) -> list[str]:
 
 def _check_warehouse(settings: Settings) -> None:
     """Fail early, with the next step to take, when dbt could not reach the warehouse anyway."""
-    if isinstance(settings.warehouse, DuckDBWarehouse):
-        if not settings.warehouse.path.exists():
-            raise ShopstreamError(
-                f"warehouse {settings.warehouse.path} does not exist yet: "
-                f"run `shopstream load --stack {settings.stack}` first"
-            )
-        return
-    snowflake_warehouse(settings)
-    if not os.environ.get(ENV_USER) or not (
-        os.environ.get(ENV_PASSWORD) or os.environ.get(ENV_PRIVATE_KEY_PATH) or os.environ.get(ENV_AUTHENTICATOR)
-    ):
-        raise ConfigError(MISSING_CREDENTIALS)
+    warehouse_for(settings).check_ready()
 
 
 def _validate_as_of_date(value: str) -> str:

@@ -13,10 +13,10 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-Progress = Callable[[str, int, int], None]  # (what, done, total), as in pipeline.run
+from pipeline.progress import Progress
 
 _DBT_LOCK = threading.Lock()
 _QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}

@@ -93,3 +93,49 @@ def test_docs_and_summary_come_last(dag) -> None:
     predictions = dag.get_task("churn_predictions")
     assert predictions.upstream_task_ids == dbt_leaves and predictions.downstream_task_ids == set()
     assert predictions.pool == orchestrate.WAREHOUSE_POOL
+
+
+def test_each_dbt_task_gets_its_runs_stack_without_touching_the_environment(
+    dag, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cloud stack named only by the run's param runs dbt with the `snowflake` target and that stack's profile
+    variables; a local stack with `local` and its DuckDB file. The process environment stays as it was."""
+    import os
+
+    from pipeline.orchestrate.dbt_group import per_run_stack
+    from tests.helpers.cloud import cloud_outputs
+
+    monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHOPSTREAM_PRIVACY_SALT", "a-cohort-secret-of-32-characters")
+    monkeypatch.delenv("SHOPSTREAM_LOCAL", raising=False)
+    outputs = tmp_path / "alice.json"
+    outputs.write_text(json.dumps(cloud_outputs("alice")))
+    (tmp_path / "home" / "bob").mkdir(parents=True)  # a local stack `shopstream up` made
+    run_task = next(t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_id.endswith("_run"))
+    before = dict(os.environ)
+
+    monkeypatch.setenv("SHOPSTREAM_OUTPUTS", str(outputs))
+    cloud_task = run_task.__class__.__new__(run_task.__class__)
+    cloud_task.__dict__.update(run_task.__dict__)
+    per_run_stack({"params": {"stack": "alice"}}, cloud_task)
+    assert cloud_task.profile_config.target_name == "snowflake"
+    assert cloud_task.env["SHOPSTREAM_SF_DATABASE"] == cloud_outputs("alice")["snowflake_database"]
+    monkeypatch.delenv("SHOPSTREAM_OUTPUTS")
+
+    local_task = run_task.__class__.__new__(run_task.__class__)
+    local_task.__dict__.update(run_task.__dict__)
+    per_run_stack({"params": {"stack": "bob"}}, local_task)
+    assert local_task.profile_config.target_name == "local"
+    assert local_task.env["SHOPSTREAM_DUCKDB_PATH"] == str(tmp_path / "home" / "bob" / "shopstream_bob.duckdb")
+
+    assert run_task.profile_config.target_name == "local" and "SHOPSTREAM_DBT_TARGET" not in (run_task.env or {})
+    profile_variables = ("SHOPSTREAM_DBT_TARGET", "SHOPSTREAM_DUCKDB_PATH", "SHOPSTREAM_SF_DATABASE")
+    assert {name: os.environ.get(name) for name in profile_variables} == {
+        name: before.get(name) for name in profile_variables
+    }
+
+
+def test_every_task_of_the_dag_takes_the_runs_stack_param(dag) -> None:
+    assert dag.params[orchestrate.STACK_PARAM] == ""
+    interceptors = {t.task_id: getattr(t, "interceptors", None) for t in dag.tasks if t.task_id.startswith("dbt.")}
+    assert interceptors and all(found and found[0].__name__ == "per_run_stack" for found in interceptors.values())

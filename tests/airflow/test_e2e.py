@@ -22,7 +22,7 @@ import pytest
 from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import ENV_HOME, ENV_LAKE_URI, ENV_PG_PORT, local_settings
 from pipeline.source import down
-from tests.fixtures.source import find_free_port
+from pipeline.source.server import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -37,7 +37,7 @@ def stack_env(migrated_airflow: dict[str, str], tmp_path_factory: pytest.TempPat
     env = {
         **migrated_airflow,
         ENV_HOME: str(home),
-        ENV_PG_PORT: str(find_free_port()),
+        ENV_PG_PORT: str(free_port()),
         "SHOPSTREAM_STACK": "dev",
         "SHOPSTREAM_DEMO_SCALE": "0.05",
     }

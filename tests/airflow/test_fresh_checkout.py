@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline import orchestrate
 from pipeline.naming import SOURCE_TABLES
-from tests.airflow.conftest import QUIET_AIRFLOW
+from tests.helpers.airflow import QUIET_AIRFLOW
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from pipeline import orchestrate
+from pipeline.orchestrate import local_airflow
 from pipeline.settings import local_settings
 
 
@@ -14,18 +15,18 @@ def test_standalone_finds_this_virtualenvs_airflow_without_activation(monkeypatc
     # `airflow standalone` starts its scheduler and API server as a bare `airflow` looked up on PATH.
     monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path))
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    env = orchestrate.airflow_environment(local_settings("dev"), port=8099, parallelism=3)
+    env = local_airflow.airflow_environment(local_settings("dev"), port=8099, parallelism=3)
 
     found = shutil.which("airflow", path=env["PATH"])
     assert found is not None
-    assert Path(found).parent == Path(orchestrate.airflow_command("airflow")[0]).parent
+    assert Path(found).parent == Path(local_airflow.airflow_command("airflow")[0]).parent
     assert env["PATH"].endswith("/usr/bin:/bin")
 
 
 def test_local_airflow_is_private_small_and_on_loopback(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path))
     settings = local_settings("dev")
-    env = orchestrate.airflow_environment(settings, port=8099, parallelism=3)
+    env = local_airflow.airflow_environment(settings, port=8099, parallelism=3)
 
     assert env["AIRFLOW_HOME"] == str(tmp_path / "dev" / "airflow")
     assert Path(env["AIRFLOW__CORE__DAGS_FOLDER"]) == orchestrate.DAGS_FOLDER

@@ -20,7 +20,7 @@ from pipeline import orchestrate
 from pipeline.lake import Lake
 from pipeline.stream.capture import capture_batch, ensure_lake
 from pipeline.stream.simulate import simulate_minute
-from tests.fixtures.source import drop_source_database
+from tests.helpers.source import drop_source_database
 from tests.stream.conftest import new_stream_stack, prepared
 
 

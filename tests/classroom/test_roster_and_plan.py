@@ -15,7 +15,7 @@ from pipeline.classroom.roster import RosterError, parse_roster
 from pipeline.errors import ShopstreamError
 from pipeline.naming import CohortNames, StackNames, student_stack, validate_stack
 from pipeline.variant import variant_seed
-from tests.classroom.conftest import ROSTER, Class
+from tests.helpers.classroom import ROSTER, Class
 
 SHOPSTREAM = [str(Path(sys.executable).parent / "shopstream")]
 

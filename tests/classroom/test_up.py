@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from pipeline.classroom.handout import HANDOUT_FILES
 from pipeline.classroom.keys import public_key_of
 from pipeline.variant import variant_seed
-from tests.classroom.conftest import COURSE, STACKS, Class
 from tests.classroom.fake_automation import Crash
+from tests.helpers.classroom import COURSE, STACKS, Class
 
 
 def mode(path: Path) -> int:

@@ -20,14 +20,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.extract import manifest_key
 from pipeline.lake import Lake
+from pipeline.lake_contract import manifest_key
 from pipeline.load import LoadReport, load
 from pipeline.naming import SOURCE_TABLES, is_live_mart
 from pipeline.settings import Settings, apply_overrides, settings_from_outputs
 from pipeline.transform import TransformReport, build
-from pipeline.warehouse_snowflake import connection_options
-from tests.cloud.conftest import cloud_outputs, create_snowflake_objects, fakesnow_endpoint, unique_stack
+from pipeline.warehouse.snowflake import connection_options
+from tests.helpers.cloud import cloud_outputs, create_snowflake_objects, fakesnow_endpoint, unique_stack
 
 pytestmark = pytest.mark.slow
 

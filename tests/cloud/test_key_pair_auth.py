@@ -15,8 +15,8 @@ from dbt_common.context import set_invocation_context
 
 from pipeline.errors import ConfigError
 from pipeline.settings import settings_from_outputs
-from pipeline.warehouse_snowflake import connection_options
-from tests.cloud.conftest import cloud_outputs
+from pipeline.warehouse.snowflake import connection_options
+from tests.helpers.cloud import cloud_outputs
 
 PROFILES = Path(__file__).resolve().parents[2] / "dbt" / "profiles.yml"
 

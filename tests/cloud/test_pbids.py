@@ -10,7 +10,7 @@ import pytest
 from pipeline.errors import ConfigError
 from pipeline.serve.pbids import write_pbids
 from pipeline.settings import local_settings, settings_from_outputs
-from tests.cloud.conftest import SECRET_ACCESS_KEY, cloud_outputs
+from tests.helpers.cloud import SECRET_ACCESS_KEY, cloud_outputs
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ from pipeline.load import retry
 from pipeline.load import snowflake as loader
 from pipeline.load.snowflake import load_snowflake
 from tests.cloud import test_snowflake_load as loader_tests
-from tests.cloud.conftest import sample_table
 from tests.cloud.test_snowflake_load import DAY_1, publish, query
+from tests.helpers.cloud import sample_table
 
 cloud_settings = loader_tests.cloud_settings  # a fresh stack's Snowflake objects on fakesnow, lake on disk
 

@@ -13,14 +13,15 @@ import pytest
 
 from pipeline import source
 from pipeline.errors import ShopstreamError
-from pipeline.extract import extract, manifest_key
+from pipeline.extract import extract
 from pipeline.generate import generate
 from pipeline.lake import Lake
+from pipeline.lake_contract import manifest_key, part_key
 from pipeline.load import load
 from pipeline.load.duckdb import layer_counts
-from pipeline.naming import SOURCE_TABLES, StackNames
+from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import LakeSettings, resolve_settings
-from tests.cloud.conftest import free_port, sample_table
+from tests.helpers.cloud import free_port, sample_table
 
 DAY = "2026-02-01"
 
@@ -35,7 +36,7 @@ def s3_lake(s3_server: str, s3_bucket: str) -> Lake:
 def test_s3_lake_writes_lists_and_reads_like_a_directory(s3_lake: Lake, tmp_path: Path) -> None:
     local = Lake.from_settings(LakeSettings(uri=str(tmp_path / "lake")))
     data = sample_table("orders", 5)
-    key = f"{StackNames.lake_partition('orders', DAY)}/part-0000.parquet"
+    key = part_key("orders", DAY)
     for lake in (s3_lake, local):
         written = lake.write_parquet(key, data)
         lake.write_json(manifest_key(DAY), {"files": [{"table": "orders", "key": key, "sha256": written.sha256}]})
@@ -48,7 +49,7 @@ def test_s3_lake_writes_lists_and_reads_like_a_directory(s3_lake: Lake, tmp_path
 
 
 def test_interrupted_publish_leaves_no_visible_half_file(s3_lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    key = f"{StackNames.lake_partition('users', DAY)}/part-0000.parquet"
+    key = part_key("users", DAY)
     calls = []
 
     def crash_before_publishing(step_key: str) -> None:
@@ -80,7 +81,7 @@ def test_road_extracts_to_s3_and_duckdb_reads_it_back(
     monkeypatch.setenv("SHOPSTREAM_PG_PORT", str(free_port()))
     monkeypatch.setenv("SHOPSTREAM_LAKE_URI", f"s3://{s3_bucket}")
     monkeypatch.setenv("SHOPSTREAM_S3_ENDPOINT", s3_server)
-    settings = resolve_settings("dev")
+    settings = resolve_settings("dev", local=True)
     assert settings.lake.is_s3 and settings.warehouse.kind == "duckdb"
     try:
         generated = generate(source.up(settings), scale=0.01, seed=7)

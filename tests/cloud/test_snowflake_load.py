@@ -13,14 +13,15 @@ import pyarrow as pa
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.extract import ExtractedTable, ExtractReport, _manifest, manifest_key
+from pipeline.extract import ExtractedTable, ExtractReport, manifest_entries
 from pipeline.lake import Lake
+from pipeline.lake_contract import Manifest, part_key, stage_path, write_manifest
 from pipeline.load import snowflake_sql as sql
 from pipeline.load.snowflake import load_snowflake
 from pipeline.naming import SOURCE_TABLES, StackNames
 from pipeline.settings import apply_overrides, settings_from_outputs
-from pipeline.warehouse_snowflake import connect
-from tests.cloud.conftest import cloud_outputs, create_snowflake_objects, sample_table, unique_stack
+from pipeline.warehouse.snowflake import connect
+from tests.helpers.cloud import cloud_outputs, create_snowflake_objects, sample_table, unique_stack
 
 ROWS = 4
 DAY_1 = "2026-01-10"
@@ -31,10 +32,10 @@ def publish(lake: Lake, extract_date: str, tables: dict[str, pa.Table]) -> dict[
     """Write one date's files and manifest the way `extract` does; returns each table's key."""
     report = ExtractReport(extract_date=extract_date, lake_uri=lake.uri)
     for table, data in tables.items():
-        key = f"{StackNames.lake_partition(table, extract_date)}/part-0000.parquet"
+        key = part_key(table, extract_date)
         written = lake.write_parquet(key, data)
         report.tables.append(ExtractedTable(table, key, data.num_rows, written.size, written.sha256, 0.0))
-    lake.write_json(manifest_key(extract_date), _manifest(report))
+    write_manifest(lake, Manifest(extract_date, manifest_entries(report)))
     return {t.table: t.key for t in report.tables}
 
 
@@ -147,7 +148,7 @@ def test_statement_builder_matches_the_lake_schema() -> None:
         "orders",
         names.database,
         names.stage,
-        names.stage_path("orders", DAY_1),
+        stage_path(part_key("orders", DAY_1)),
         ["part-0000.parquet"],
         names.parquet_format,
     ).splitlines()

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from dashboard.privacy import mask_email
-from tests.dashboard.conftest import APP, PAGES, chart, metrics, number, warehouse
+from tests.helpers.dashboard import APP, PAGES, chart, metrics, number, warehouse
 
 pytestmark = pytest.mark.slow
 

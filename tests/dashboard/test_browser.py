@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.source import find_free_port
+from pipeline.source.server import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,7 +60,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> No
 @pytest.fixture(scope="module")
 def dashboard_url(marts_stack) -> Iterator[str]:
     """`shopstream dashboard --stack test --port P` in its own process group, stopped with the module."""
-    port = find_free_port()
+    port = free_port()
     command = [str(Path(sys.executable).with_name("shopstream")), "dashboard", "--stack", marts_stack.stack]
     process = subprocess.Popen(
         [*command, "--port", str(port)],

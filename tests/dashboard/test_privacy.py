@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.privacy import ENV_SHOW_PII, mask_email, mask_name, mask_people
-from tests.dashboard.conftest import warehouse
+from dashboard.privacy import mask_email, mask_name, mask_people
+from pipeline.settings import ENV_SHOW_PII
+from tests.helpers.dashboard import warehouse
 
 
 def test_masks_keep_the_domain_and_initials_only() -> None:

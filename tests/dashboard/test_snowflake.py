@@ -13,7 +13,7 @@ import pytest
 
 from dashboard import data
 from pipeline.settings import resolve_settings
-from tests.cloud.conftest import cloud_outputs, snowflake_server, unique_stack
+from tests.helpers.cloud import cloud_outputs, snowflake_server, unique_stack
 
 __all__ = ["snowflake_server"]  # the fixture, imported for the test below
 

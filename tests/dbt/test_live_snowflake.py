@@ -20,11 +20,11 @@ import pytest
 
 from pipeline.load.snowflake_sql import create_raw_table
 from pipeline.settings import Settings
+from pipeline.source.server import free_port
 from pipeline.stream.tables import STREAM_SCHEMAS, STREAM_TABLES
 from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, dbt_paths, runner
 from tests.dbt.test_snowflake_target import _COMMENT, _STRING, semantics_offenders, snowflake_stack
-from tests.fixtures.network import find_free_port as free_port
-from tests.fixtures.snowflake import start_fakesnow
+from tests.helpers.snowflake import start_fakesnow
 
 pytestmark = pytest.mark.slow
 

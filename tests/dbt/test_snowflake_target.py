@@ -14,10 +14,10 @@ import pytest
 
 from pipeline.naming import StackNames
 from pipeline.settings import LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
+from pipeline.source.server import free_port
 from pipeline.transform import TransformReport, build
 from tests.dbt.raw_bootstrap import RAW_DDL, completed_revenue, snapshots, source_file
-from tests.fixtures.network import find_free_port as free_port
-from tests.fixtures.snowflake import start_fakesnow
+from tests.helpers.snowflake import start_fakesnow
 
 pytestmark = pytest.mark.slow
 

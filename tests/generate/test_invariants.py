@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.generate import generate
 from pipeline.settings import Settings
-from tests.fixtures.source import create_source_database, drop_source_database
+from tests.helpers.source import create_source_database, drop_source_database
 
 SCALE = 0.5
 WINDOW = ("2024-01-01", "2026-01-01")

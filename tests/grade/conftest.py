@@ -23,9 +23,9 @@ from pipeline.grade.rubric import Rubric, load_rubric
 from pipeline.load import load
 from pipeline.run import generate_if_empty
 from pipeline.settings import ENV_COURSE_SALT, DuckDBWarehouse, LakeSettings, Settings, local_settings
+from pipeline.source.server import free_port
 from pipeline.transform import build
 from pipeline.variant import variant_seed
-from tests.fixtures.network import find_free_port
 
 SALT = "cohort-salt-for-tests"
 SCALE = 0.05
@@ -53,7 +53,7 @@ def build_student_stack(stack: str, *, upto: str = "transform") -> Settings:
     Each student's server gets a port of its own: the session's "test" stack may still hold the session's port.
     """
     settings = local_settings(stack)
-    settings.source.port = find_free_port()
+    settings.source.port = free_port()
     dsn = source.up(settings)
     try:
         generate_if_empty(settings, dsn, SCALE, None)  # None: the stack's variant, as `shopstream run` does

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.grade.checks import Context, bucket_private
 from pipeline.settings import apply_overrides, settings_from_outputs
-from tests.cloud.conftest import cloud_outputs, fake_aws, s3_server, unique_stack
+from tests.helpers.cloud import cloud_outputs, fake_aws, s3_server, unique_stack
 
 __all__ = ["fake_aws", "s3_server"]  # moto's S3 server fixtures, shared with the cloud tests
 

@@ -13,7 +13,7 @@ from pipeline.errors import ConfigError
 from pipeline.grade.rubric import DEFAULT_RUBRIC, load_rubric
 from pipeline.settings import ENV_COURSE_SALT, local_settings, settings_from_outputs
 from pipeline.variant import stack_seed, variant_seed
-from tests.cloud.conftest import cloud_outputs
+from tests.helpers.cloud import cloud_outputs
 
 
 def test_cloud_stack_takes_its_variant_from_the_outputs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

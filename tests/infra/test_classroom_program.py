@@ -18,7 +18,7 @@ from pipeline.classroom.keys import public_key_of
 from pipeline.classroom.plan import STUDENT_PUBLIC_KEY, ClassPlan, ClassSettings, ConfigEntry, plan_class
 from pipeline.classroom.roster import parse_roster
 from pipeline.naming import CohortNames
-from tests.infra.conftest import SNOWFLAKE_ACCOUNT
+from tests.helpers.infra import SNOWFLAKE_ACCOUNT
 from tests.infra.policy_engine import analyze_each, analyze_stack
 from tests.infra.program import ProgramRun, run_program
 

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.naming import StackNames
 from pipeline.privacy import policies
-from tests.infra.conftest import COHORT, stack_config
+from tests.helpers.infra import COHORT, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, run_program
 
 CAROL = StackNames("carol", COHORT, AWS_ACCOUNT_ID)

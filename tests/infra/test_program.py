@@ -17,7 +17,7 @@ from pipeline.naming import LAKE_PREFIXES, WAREHOUSE_SCHEMAS, StackNames
 from pipeline.privacy import policies
 from pipeline.settings import SECRET_OUTPUTS, StackOutputs, settings_from_outputs
 from pipeline.stream.tables import STREAM_TABLES
-from tests.infra.conftest import COHORT, STUDENT_PUBLIC_KEY, stack_config
+from tests.helpers.infra import COHORT, STUDENT_PUBLIC_KEY, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, ProgramRun, run_program
 
 # A truncated, obviously fake private-key block: the program must refuse a private key pasted as the public one.

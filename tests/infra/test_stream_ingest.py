@@ -10,7 +10,7 @@ from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.load.snowflake_sql import create_raw_table, snowflake_type
 from pipeline.naming import StackNames
 from pipeline.stream.tables import STREAM_TABLES, to_arrow
-from tests.infra.conftest import COHORT, stack_config
+from tests.helpers.infra import COHORT, stack_config
 from tests.infra.program import AWS_ACCOUNT_ID, Declared, ProgramRun, ProviderMocks, run_program
 
 PIPE = "snowflake:index/execute:Execute"

@@ -19,14 +19,14 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.extract import extract, manifest_key
+from pipeline.extract import extract
 from pipeline.lake import Lake, parquet_bytes
+from pipeline.lake_contract import manifest_key, part_key
 from pipeline.load import load
 from pipeline.load.duckdb import layer_counts
-from pipeline.naming import SOURCE_TABLES, StackNames
+from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings
-
-from .conftest import STACK
+from tests.helpers.seeded import STACK
 
 DATE = "2026-11-24"
 QUARANTINED, NOTHING_TO_LOAD, RESOURCE = 3, 4, 6
@@ -70,7 +70,7 @@ def assert_clean_failure(result, case: Case) -> str:
 
 # -- lake files: every kind of bad file, for every table ---------------------------------------------------------
 def _good(lake: Lake, table: str) -> pa.Table:
-    return lake.read_table(f"{StackNames.lake_partition(table, DATE)}/part-0000.parquet")
+    return lake.read_table(part_key(table, DATE))
 
 
 def _with_null(table: pa.Table, column: str) -> pa.Table:
@@ -106,7 +106,7 @@ LAKE_CASES = [(kind, table) for kind in BAD_FILES for table in SOURCE_TABLES]
 def test_bad_lake_file_is_quarantined_with_exit_3(prepared: Settings, kind: str, table: str) -> None:
     lake = Lake.from_settings(prepared.lake)
     case_date = (date(2030, 1, 1) + timedelta(days=LAKE_CASES.index((kind, table)))).isoformat()
-    key = f"{StackNames.lake_partition(table, case_date)}/part-0000.parquet"
+    key = part_key(table, case_date)
     lake.write_bytes(key, BAD_FILES[kind](_good(lake, table)))
     lake.write_json(manifest_key(case_date), {"extract_date": case_date, "files": [{"table": table, "key": key}]})
     before = _raw(prepared)

@@ -23,8 +23,7 @@ from pipeline.load import load
 from pipeline.load.duckdb import layer_counts
 from pipeline.naming import LAKE_PREFIXES
 from pipeline.settings import LakeSettings, resolve_settings
-
-from .conftest import STACK, free_port
+from tests.helpers.seeded import STACK, free_port
 
 runner = CliRunner()
 
@@ -72,7 +71,9 @@ def test_negative_scale(command: str) -> None:
 
 def test_unreachable_dsn_never_shows_the_password() -> None:
     dsn = f"postgresql://reader:s3cret-pw@127.0.0.1:{free_port()}/shop"
-    line = assert_one_line_error(invoke("extract", "--date", "2026-11-24", SHOPSTREAM_PG_DSN=dsn), "cannot connect")
+    line = assert_one_line_error(
+        invoke("extract", "--local", "--date", "2026-11-24", SHOPSTREAM_PG_DSN=dsn), "cannot connect"
+    )
     assert "s3cret-pw" not in line
 
 

@@ -67,4 +67,4 @@ def test_disk_full_during_load_is_one_line_and_a_rerun_loads_everything_once(pip
     with open_warehouse(settings, read_only=True) as con:
         loaded = dict(con.execute('SELECT table_name, sum("rows") FROM RAW._LOAD_HISTORY GROUP BY 1').fetchall())
     assert raw == {table: loaded[table] for table in raw}  # every file once: no row lost, none twice
-    assert raw["users"] == 300 and raw["events"] == 2000  # the hand-written source rows (tests/pipeline/conftest.py)
+    assert raw["users"] == 300 and raw["events"] == 2000  # the hand-written source rows (tests/helpers/seeded.py)

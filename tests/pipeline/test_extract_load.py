@@ -17,11 +17,12 @@ import pytest
 
 from pipeline import source
 from pipeline.errors import ShopstreamError
-from pipeline.extract import extract, manifest_key
+from pipeline.extract import extract
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.lake import Lake
+from pipeline.lake_contract import manifest_key, part_key, partition_prefix
 from pipeline.load import load
-from pipeline.naming import SOURCE_TABLES, StackNames
+from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings
 
 DATE = "2026-11-24"
@@ -77,7 +78,7 @@ def test_extract_writes_one_ordered_file_per_table_and_a_manifest(pipe_stack: Se
     manifest = lake.read_json(manifest_key(DATE))
     assert {f["table"]: f["rows"] for f in manifest["files"]} == counts
     for entry in manifest["files"]:
-        assert entry["key"].startswith(StackNames.lake_partition(entry["table"], DATE) + "/")
+        assert entry["key"].startswith(partition_prefix(entry["table"], DATE) + "/")
         data = lake.read_bytes(entry["key"])
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         table = lake.read_table(entry["key"])
@@ -89,15 +90,15 @@ def test_extract_writes_one_ordered_file_per_table_and_a_manifest(pipe_stack: Se
 
 def test_extract_values_equal_the_source(pipe_stack: Settings, extracted) -> None:
     lake = Lake.from_settings(pipe_stack.lake)
-    orders = lake.read_table(f"{StackNames.lake_partition('orders', DATE)}/part-0000.parquet")
+    orders = lake.read_table(part_key("orders", DATE))
     (total,) = source_query(pipe_stack, "SELECT sum(total_amount) FROM orders")[0]
     assert sum(orders.column("total_amount").to_pylist()) == total
-    users_key = f"{StackNames.lake_partition('users', DATE)}/part-0000.parquet"
+    users_key = part_key("users", DATE)
     users = pq.read_table(pa.BufferReader(lake.read_bytes(users_key)))
     columns = ("id", "first_name", "created_at", "last_login")
     expected_users = source_query(pipe_stack, f"SELECT {', '.join(columns)} FROM users ORDER BY id")
     assert list(zip(*(users.column(c).to_pylist() for c in columns), strict=True)) == expected_users
-    events = lake.read_table(f"{StackNames.lake_partition('events', DATE)}/part-0000.parquet")
+    events = lake.read_table(part_key("events", DATE))
     expected_metadata = source_query(pipe_stack, "SELECT metadata FROM events ORDER BY id")
     assert [json.loads(text) for text in events.column("metadata").to_pylist()] == [m for (m,) in expected_metadata]
 
@@ -159,8 +160,8 @@ def test_corrupt_and_foreign_files_are_quarantined_and_the_rest_loads(pipe_stack
     lake = Lake.from_settings(pipe_stack.lake)
     other_date = "2026-11-25"
     extract(pipe_stack, other_date)
-    garbage = f"{StackNames.lake_partition('orders', other_date)}/part-0001.parquet"
-    foreign = f"{StackNames.lake_partition('users', other_date)}/part-0001.parquet"
+    garbage = f"{partition_prefix('orders', other_date)}/part-0001.parquet"
+    foreign = f"{partition_prefix('users', other_date)}/part-0001.parquet"
     lake.write_bytes(garbage, b"\x00garbage, not parquet" * 10)
     lake.write_parquet(foreign, pa.table({"id": [1], "colour": ["red"]}))
     before = raw_rows(pipe_stack)

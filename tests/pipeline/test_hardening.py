@@ -23,17 +23,16 @@ from typer.testing import CliRunner
 from pipeline import source
 from pipeline.cli import app
 from pipeline.errors import ShopstreamError
-from pipeline.extract import extract, manifest_key
+from pipeline.extract import extract
 from pipeline.generate import generate
 from pipeline.lake import STALE_TMP_S, Lake
+from pipeline.lake_contract import manifest_key, part_key, partition_prefix, validate_lake_key
 from pipeline.load import load
 from pipeline.load.duckdb import layer_counts
 from pipeline.load.snowflake_sql import copy_into
-from pipeline.naming import StackNames, validate_lake_key
 from pipeline.settings import Settings
 from pipeline.source.database import apply_schema
-
-from .conftest import STACK
+from tests.helpers.seeded import STACK
 
 DATE = "2026-11-24"
 runner = CliRunner()
@@ -53,8 +52,8 @@ def _raw(settings: Settings) -> dict[str, int]:
 def _copy_partition(lake: Lake, new_date: str, tables: list[str], manifest: bool = True) -> dict[str, str]:
     keys = {}
     for table in tables:
-        data = lake.read_bytes(f"{StackNames.lake_partition(table, DATE)}/part-0000.parquet")
-        keys[table] = f"{StackNames.lake_partition(table, new_date)}/part-0000.parquet"
+        data = lake.read_bytes(part_key(table, DATE))
+        keys[table] = part_key(table, new_date)
         lake.write_bytes(keys[table], data)
     if manifest:
         files = [{"table": t, "key": k} for t, k in keys.items()]
@@ -63,7 +62,7 @@ def _copy_partition(lake: Lake, new_date: str, tables: list[str], manifest: bool
 
 
 def _null_users(lake: Lake, key: str) -> None:
-    users = lake.read_table(f"{StackNames.lake_partition('users', DATE)}/part-0000.parquet")
+    users = lake.read_table(part_key("users", DATE))
     emails = users.column("email").to_pylist()
     emails[0] = None
     field = users.schema.field("email").with_nullable(True)
@@ -101,7 +100,7 @@ def test_a_rerun_with_everything_loaded_is_still_success(loaded: Settings) -> No
 # -- 4. what RAW requires is checked at load; a load can be undone ------------------------------------------------
 def test_nulls_in_required_columns_are_quarantined_not_loaded(loaded: Settings) -> None:
     lake = Lake.from_settings(loaded.lake)
-    key = f"{StackNames.lake_partition('users', '2031-02-01')}/part-0000.parquet"
+    key = part_key("users", "2031-02-01")
     _null_users(lake, key)
     lake.write_json(manifest_key("2031-02-01"), {"files": [{"table": "users", "key": key}]})
     before = _raw(loaded)
@@ -134,13 +133,13 @@ def test_a_partition_without_manifest_is_not_loaded_and_is_reported(loaded: Sett
     _copy_partition(lake, "2031-04-01", ["users"], manifest=False)
     before = _raw(loaded)
     report = load(loaded)
-    assert f"{StackNames.lake_partition('users', '2031-04-01')}/" in report.unfinished
+    assert f"{partition_prefix('users', '2031-04-01')}/" in report.unfinished
     assert _raw(loaded)["users"] == before["users"]
 
 
 def test_unknown_files_are_reported(loaded: Settings) -> None:
     lake = Lake.from_settings(loaded.lake)
-    extra = f"{StackNames.lake_partition('orders', DATE)}/extra.csv"
+    extra = f"{partition_prefix('orders', DATE)}/extra.csv"
     lake.write_bytes(extra, b"id\n1\n")
     result = runner.invoke(app, ["load", "--stack", STACK, "--date", DATE])
     assert result.exit_code == 0, result.output
@@ -150,7 +149,7 @@ def test_unknown_files_are_reported(loaded: Settings) -> None:
 
 def test_quarantining_the_same_key_twice_keeps_both_copies(loaded: Settings) -> None:
     lake = Lake.from_settings(loaded.lake)
-    key = f"{StackNames.lake_partition('orders', '2031-05-01')}/part-0000.parquet"
+    key = part_key("orders", "2031-05-01")
     lake.write_json(manifest_key("2031-05-01"), {"files": [{"table": "orders", "key": key}]})
     for content in (b"first bad copy", b"second bad copy"):
         lake.write_bytes(key, content)

@@ -16,7 +16,7 @@ import pytest
 from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake
 from pipeline.settings import LakeSettings
-from tests.fixtures.network import moto_s3_server
+from tests.helpers.network import moto_s3_server
 
 TABLE = pa.table(
     {

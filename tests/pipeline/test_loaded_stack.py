@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 
 from pipeline import source
-from pipeline.extract import manifest_key
 from pipeline.lake import Lake
+from pipeline.lake_contract import manifest_key
 
 
 def test_loaded_stack_has_the_source_in_the_lake_and_in_raw(loaded_stack) -> None:

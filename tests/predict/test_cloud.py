@@ -15,9 +15,9 @@ import pytest
 
 from pipeline.predict.churn import predict
 from pipeline.settings import settings_from_outputs
-from pipeline.warehouse_snowflake import connect
-from tests.cloud.conftest import cloud_outputs, fakesnow_endpoint, unique_stack
-from tests.predict.conftest import rows
+from pipeline.warehouse.snowflake import connect
+from tests.helpers.churn import rows
+from tests.helpers.cloud import cloud_outputs, fakesnow_endpoint, unique_stack
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from pipeline.predict.features import training_cutoffs
 from pipeline.predict.history import read_history
 from pipeline.predict.model import train
 from pipeline.predict.store import models_folder
-from tests.predict.conftest import rows
+from tests.helpers.churn import rows
 
 pytestmark = pytest.mark.slow
 

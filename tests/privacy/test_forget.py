@@ -15,7 +15,7 @@ from pipeline.lake import Lake, sha256_hex
 from pipeline.load import load
 from pipeline.privacy import audit
 from pipeline.privacy.forget import journals
-from tests.privacy.conftest import SHOPSTREAM, ErasureStack, Person
+from tests.helpers.erasure import SHOPSTREAM, ErasureStack, Person
 from tests.privacy.scan import lake_hits, name_pairs_in_lake, warehouse_hits, warehouse_rows
 
 TOTALS = (

@@ -23,10 +23,10 @@ from pipeline.privacy.forget import forget
 from pipeline.privacy.lake_erasure import Subject
 from pipeline.privacy.warehouse_erasure import erase_from_warehouse, residual_copies
 from pipeline.settings import ENV_LAKE_URI, ENV_PG_DSN, ENV_S3_ENDPOINT, resolve_settings, settings_from_outputs
-from pipeline.warehouse_snowflake import connect
-from tests.cloud.conftest import FAKE_AWS, cloud_outputs, fakesnow_endpoint, unique_stack
-from tests.fixtures.network import moto_s3_server
-from tests.fixtures.source import create_source_database, drop_source_database
+from pipeline.warehouse.snowflake import connect
+from tests.helpers.cloud import FAKE_AWS, cloud_outputs, fakesnow_endpoint, unique_stack
+from tests.helpers.network import moto_s3_server
+from tests.helpers.source import create_source_database, drop_source_database
 
 DAY = "2026-11-24"
 

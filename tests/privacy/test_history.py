@@ -14,7 +14,7 @@ from pipeline.generate import generate
 from pipeline.load import load
 from pipeline.settings import ENV_PG_DSN, Settings, resolve_settings
 from pipeline.transform import build
-from tests.fixtures.source import create_source_database, drop_source_database
+from tests.helpers.source import create_source_database, drop_source_database
 from tests.privacy.scan import warehouse_rows
 
 DAY_1, DAY_2 = "2026-11-23", "2026-11-24"

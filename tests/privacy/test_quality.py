@@ -13,7 +13,7 @@ from pipeline.load import load
 from pipeline.quality import history_file, read_history, write_report
 from pipeline.settings import ENV_PG_DSN, Settings, resolve_settings
 from pipeline.transform import TransformError, build
-from tests.fixtures.source import create_source_database, drop_source_database
+from tests.helpers.source import create_source_database, drop_source_database
 
 SELECT = "+mart_data_quality"
 EXCLUDE = "path:tests/reconciliation"  # eager test selection would pull in tests of marts not built here

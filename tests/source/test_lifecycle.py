@@ -17,14 +17,13 @@ from pydantic import SecretStr
 from pipeline.errors import ShopstreamError
 from pipeline.settings import ENV_PG_PORT, Settings, local_settings
 from pipeline.source import admin_dsn, connect, down, source_dsn, table_counts, up
-from pipeline.source.server import EmbeddedServer, port_is_free
-from tests.fixtures.source import find_free_port
+from pipeline.source.server import EmbeddedServer, free_port, port_is_free
 
 
 @pytest.fixture(scope="module")
 def life(shopstream_home) -> Iterator[Settings]:
     settings = local_settings("life")
-    settings.source.port = find_free_port()
+    settings.source.port = free_port()
     yield settings
     down(settings, purge=True)
 
@@ -97,38 +96,41 @@ def test_down_stops_the_server_and_frees_the_port(life: Settings) -> None:
     down(life)  # stopping a stopped server is fine
 
 
-def test_down_purge_deletes_the_stack_folder(shopstream_home, free_port: int) -> None:
+def test_down_purge_deletes_the_stack_folder(shopstream_home) -> None:
+    port = free_port()
     settings = local_settings("purged")
-    settings.source.port = free_port
+    settings.source.port = port
     up(settings)
     down(settings, purge=True)
     assert not settings.home.exists()
-    assert port_is_free(free_port)
+    assert port_is_free(port)
 
 
-def test_a_busy_port_gives_a_one_line_error_naming_the_variable(shopstream_home, free_port: int) -> None:
+def test_a_busy_port_gives_a_one_line_error_naming_the_variable(shopstream_home) -> None:
+    port = free_port()
     settings = local_settings("busy")
-    settings.source.port = free_port
+    settings.source.port = port
     with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", free_port))
+        squatter.bind(("127.0.0.1", port))
         squatter.listen()
         with pytest.raises(ShopstreamError) as error:
             up(settings)
     message = str(error.value)
     assert "\n" not in message
-    assert str(free_port) in message and ENV_PG_PORT in message
-    assert EmbeddedServer(settings.home, settings.pgdata, free_port).running() is None
+    assert str(port) in message and ENV_PG_PORT in message
+    assert EmbeddedServer(settings.home, settings.pgdata, port).running() is None
     down(settings, purge=True)
 
 
-def test_an_unreachable_dsn_names_host_and_port_but_hides_the_password(shopstream_home, free_port: int) -> None:
+def test_an_unreachable_dsn_names_host_and_port_but_hides_the_password(shopstream_home) -> None:
+    port = free_port()
     settings = local_settings("remote")
-    settings.source.dsn = SecretStr(f"postgresql://alice:s3cr3t-pw@127.0.0.1:{free_port}/shop")
+    settings.source.dsn = SecretStr(f"postgresql://alice:s3cr3t-pw@127.0.0.1:{port}/shop")
     with pytest.raises(ShopstreamError) as error:
         up(settings)
     message = str(error.value)
     assert "\n" not in message
-    assert f"127.0.0.1:{free_port}" in message
+    assert f"127.0.0.1:{port}" in message
     assert "s3cr3t-pw" not in message
     assert not settings.pgdata.exists()  # nothing embedded is created for a user DSN
 

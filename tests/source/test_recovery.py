@@ -13,14 +13,14 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.settings import ENV_HOME, ENV_PG_PORT, local_settings
 from pipeline.source import down, table_counts, up
-from tests.fixtures.network import find_free_port
+from pipeline.source.server import free_port
 
 SHOPSTREAM = str(Path(sys.executable).with_name("shopstream"))
 
 
 def test_a_first_up_killed_during_initdb_leaves_a_stack_every_command_can_handle(shopstream_home: Path) -> None:
     settings = local_settings("killed")
-    settings.source.port = find_free_port()
+    settings.source.port = free_port()
     # What a `kill -9` during initdb left: an empty PGDATA, initdb's side folder, and a standalone backend's
     # negative PID in a postmaster.pid.
     settings.pgdata.mkdir(parents=True)
@@ -45,7 +45,7 @@ def test_a_first_up_killed_during_initdb_leaves_a_stack_every_command_can_handle
 
 
 def test_two_simultaneous_ups_of_a_new_stack_both_succeed(shopstream_home: Path) -> None:
-    env = {**os.environ, ENV_HOME: str(shopstream_home), ENV_PG_PORT: str(find_free_port())}
+    env = {**os.environ, ENV_HOME: str(shopstream_home), ENV_PG_PORT: str(free_port())}
     env.pop("SHOPSTREAM_DEBUG", None)
     processes = [
         subprocess.Popen(

@@ -20,8 +20,7 @@ from pipeline.cli import app
 from pipeline.settings import Settings, local_settings
 from pipeline.source import admin_dsn, down, source_dsn, up
 from pipeline.source.security import credentials_path, read_credentials
-from pipeline.source.server import SYSTEM_USER
-from tests.fixtures.network import find_free_port
+from pipeline.source.server import SYSTEM_USER, free_port
 
 IS_ROOT = os.geteuid() == 0
 
@@ -33,7 +32,7 @@ def locked(shopstream_home: Path) -> Iterator[tuple[Settings, Path]]:
     private_parent.mkdir(mode=0o700)
     settings = local_settings("locked")
     settings = settings.model_copy(update={"home": private_parent / "locked"})
-    settings.source.port = find_free_port()
+    settings.source.port = free_port()
     up(settings)
     yield settings, private_parent
     down(settings, purge=True)

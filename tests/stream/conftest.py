@@ -14,7 +14,7 @@ from pipeline.generate import generate
 from pipeline.settings import Settings, apply_overrides, local_settings, shopstream_home
 from pipeline.stream.simulate import Catalog
 from pipeline.stream.state import apply_stream_schema
-from tests.fixtures.source import create_source_database, drop_source_database
+from tests.helpers.source import create_source_database, drop_source_database
 
 BASE_SCALE = 0.05  # 50 users, 10 products: stock runs out within minutes, so cancellations happen
 

@@ -1,4 +1,4 @@
-"""Connections to the stack's Snowflake account.
+"""The cloud warehouse: connections to the stack's Snowflake account, and its `Warehouse` adapter.
 
 Names (account, database, role, warehouses) come from the stack's settings; credentials only from the environment,
 so they never reach a file, a log line or an error message:
@@ -16,28 +16,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pipeline.errors import ConfigError, ShopstreamError
-from pipeline.settings import Settings, SnowflakeWarehouse
+from pipeline.errors import ConfigError, ShopstreamError, first_line
+from pipeline.settings import (
+    ENV_SF_PASSWORD,
+    ENV_SF_PORT,
+    ENV_SF_PRIVATE_KEY_PATH,
+    ENV_SF_USER,
+    Environment,
+    Settings,
+    SnowflakeCredentials,
+    SnowflakeWarehouse,
+)
 
 if TYPE_CHECKING:
     from snowflake.connector import SnowflakeConnection
 
 Purpose = Literal["loading", "transform", "bi"]
 
-ENV_USER = "SNOWFLAKE_USER"
-ENV_PASSWORD = "SNOWFLAKE_PASSWORD"
-ENV_PRIVATE_KEY_PATH = "SNOWFLAKE_PRIVATE_KEY_PATH"
-ENV_PRIVATE_KEY_PASSPHRASE = "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"
-ENV_AUTHENTICATOR = "SNOWFLAKE_AUTHENTICATOR"
-ENV_HOST = "SNOWFLAKE_HOST"
-ENV_PORT = "SNOWFLAKE_PORT"
-ENV_PROTOCOL = "SNOWFLAKE_PROTOCOL"
-
+DBT_TARGET = "snowflake"
 MISSING_CREDENTIALS = (
-    f"Snowflake credentials missing: set {ENV_USER} and {ENV_PRIVATE_KEY_PATH} (key-pair sign-in; "
-    f"or {ENV_PASSWORD} where passwords are still allowed) in the environment"
+    f"Snowflake credentials missing: set {ENV_SF_USER} and {ENV_SF_PRIVATE_KEY_PATH} (key-pair sign-in; "
+    f"or {ENV_SF_PASSWORD} where passwords are still allowed) in the environment"
 )
 
 LOGIN_TIMEOUT_S = 30
@@ -53,20 +55,24 @@ def snowflake_warehouse(settings: Settings) -> SnowflakeWarehouse:
     return settings.warehouse
 
 
+def credentials() -> SnowflakeCredentials:
+    """Who signs in, from the environment; a one-line error naming the variables when nobody can."""
+    found = Environment.read().snowflake
+    if not found.complete:
+        raise ConfigError(MISSING_CREDENTIALS)
+    return found
+
+
 def connection_options(settings: Settings, purpose: Purpose = "loading") -> dict:
     """Keyword arguments for `snowflake.connector.connect` (credentials included: never log them)."""
     warehouse = snowflake_warehouse(settings)
-    user = os.environ.get(ENV_USER)
-    password = os.environ.get(ENV_PASSWORD)
-    key_path = os.environ.get(ENV_PRIVATE_KEY_PATH)
-    authenticator = os.environ.get(ENV_AUTHENTICATOR)
-    if not user or not (password or key_path or authenticator):
-        raise ConfigError(MISSING_CREDENTIALS)
+    found = credentials()
+    key_path, password, authenticator = found.private_key_path, found.password, found.authenticator
     if key_path and not os.path.isfile(os.path.expanduser(key_path)):
-        raise ConfigError(f"{ENV_PRIVATE_KEY_PATH} names no file: {key_path}")
+        raise ConfigError(f"{ENV_SF_PRIVATE_KEY_PATH} names no file: {key_path}")
     options: dict = {
         "account": warehouse.account,
-        "user": user,
+        "user": found.user,
         "database": warehouse.database,
         "role": warehouse.role,
         "warehouse": warehouse.warehouses[purpose],
@@ -78,21 +84,21 @@ def connection_options(settings: Settings, purpose: Purpose = "loading") -> dict
     }
     if key_path:
         options["private_key_file"] = os.path.expanduser(key_path)
-        if passphrase := os.environ.get(ENV_PRIVATE_KEY_PASSPHRASE):
+        if passphrase := found.private_key_passphrase:
             options["private_key_file_pwd"] = passphrase
     elif password:
         options["password"] = password
     if authenticator:
         options["authenticator"] = authenticator
-    if host := os.environ.get(ENV_HOST):
+    if host := found.host:
         options["host"] = host
         # A private endpoint has no Snowflake telemetry service to report to.
         options["session_parameters"]["CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED"] = False
-    if port := os.environ.get(ENV_PORT):
+    if port := found.port:
         if not port.isdigit():
-            raise ConfigError(f"{ENV_PORT}={port!r} is not a TCP port")
+            raise ConfigError(f"{ENV_SF_PORT}={port!r} is not a TCP port")
         options["port"] = int(port)
-    if protocol := os.environ.get(ENV_PROTOCOL):
+    if protocol := found.protocol:
         options["protocol"] = protocol
     return options
 
@@ -116,6 +122,25 @@ def connect(settings: Settings, purpose: Purpose = "loading", **extra: Any) -> I
         connection.close()
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of an error, without the connector's multi-line SQL echo."""
-    return next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+@dataclass(frozen=True)
+class Snowflake:
+    """The `Warehouse` adapter of a cloud stack."""
+
+    settings: Settings
+    kind: str = "snowflake"
+
+    @property
+    def location(self) -> str:
+        warehouse = snowflake_warehouse(self.settings)
+        return f"snowflake://{warehouse.account}/{warehouse.database}"
+
+    @property
+    def dbt_target(self) -> str:
+        return DBT_TARGET
+
+    def check_ready(self) -> None:
+        snowflake_warehouse(self.settings)
+        credentials()
+
+    def layer_counts(self) -> dict[str, dict[str, int]]:
+        return {}  # counting every relation would wake the warehouse (and bill it) for a status line

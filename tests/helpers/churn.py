@@ -18,7 +18,7 @@ from pipeline.generate import generate
 from pipeline.load import load
 from pipeline.settings import Settings, apply_overrides, local_settings
 from pipeline.transform import build
-from tests.fixtures.source import create_source_database, drop_source_database
+from tests.helpers.source import create_source_database, drop_source_database
 
 CHURN_STACK = "churn"
 EXTRACT_DATE = "2026-11-24"

@@ -18,10 +18,10 @@ import pytest
 from pipeline.extract.schemas import TABLE_SCHEMAS
 from pipeline.naming import StackNames
 from pipeline.settings import SECRET_OUTPUTS, Settings, SnowflakeWarehouse
-from pipeline.warehouse_snowflake import connect
-from tests.fixtures.network import find_free_port as free_port
-from tests.fixtures.network import moto_s3_server
-from tests.fixtures.snowflake import start_fakesnow
+from pipeline.source.server import free_port
+from pipeline.warehouse.snowflake import connect
+from tests.helpers.network import moto_s3_server
+from tests.helpers.snowflake import start_fakesnow
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",

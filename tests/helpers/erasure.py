@@ -23,7 +23,7 @@ from pipeline.lake import Lake
 from pipeline.load import load
 from pipeline.settings import ENV_PG_DSN, Settings, resolve_settings
 from pipeline.transform import build
-from tests.fixtures.source import create_source_database, drop_source_database
+from tests.helpers.source import create_source_database, drop_source_database
 
 DATES = ("2026-11-23", "2026-11-24")
 SHOPSTREAM = str(Path(sys.executable).with_name("shopstream"))

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import orchestrate
+from pipeline.orchestrate import local_airflow
 
 QUIET_AIRFLOW = {
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -28,7 +29,7 @@ QUIET_AIRFLOW = {
 @pytest.fixture(scope="session")
 def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The dbt manifest the DAG renders from, written by the same function `shopstream airflow` uses."""
-    return orchestrate.parse_dbt_project(tmp_path_factory.mktemp("dbt_manifest") / "manifest.json")
+    return local_airflow.parse_dbt_project(tmp_path_factory.mktemp("dbt_manifest") / "manifest.json")
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import pytest
 
 from pipeline import source
 from pipeline.settings import ENV_HOME, ENV_PG_PORT, Settings, resolve_settings
-from tests.fixtures.network import find_free_port as free_port
+from pipeline.source.server import free_port
 
 STACK = "pipe"
 
