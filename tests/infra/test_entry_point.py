@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from infra.stack import build
-from tests.infra.conftest import stack_config
+from tests.helpers.infra import stack_config
 from tests.infra.program import run_program
 
 PROGRAM_DIR = Path(__file__).resolve().parents[2] / "infra"
