@@ -43,7 +43,7 @@ PAYMENT_METHODS = ["stripe", "paypal", "credit_card"]
 SOURCES = ["organic", "paid_ads", "referral", "email_campaign"]
 
 try:  # the guide's driver, when present
-    from psycopg2.extras import execute_batch as _psycopg2_execute_batch  # type: ignore[import-not-found]
+    from psycopg2.extras import execute_batch as _psycopg2_execute_batch
 except ImportError:
     _psycopg2_execute_batch = None
 
@@ -51,7 +51,7 @@ except ImportError:
 def batch_driver() -> str:
     """Which `execute_batch` the baseline uses, for the report."""
     if _psycopg2_execute_batch is not None:
-        import psycopg2  # type: ignore[import-not-found]
+        import psycopg2
 
         return f"psycopg2 {psycopg2.__version__.split()[0]} execute_batch(page_size={PAGE_SIZE})"
     return f"psycopg2's execute_batch(page_size={PAGE_SIZE}) rebuilt on psycopg {psycopg.__version__} ClientCursor"
@@ -98,7 +98,7 @@ def export(dsn: str, out_dir: Path) -> dict[str, int]:
 
 def _connect(dsn: str):
     if _psycopg2_execute_batch is not None:
-        import psycopg2  # type: ignore[import-not-found]
+        import psycopg2
 
         return _Psycopg2Connection(psycopg2.connect(dsn))
     return psycopg.connect(dsn, cursor_factory=psycopg.ClientCursor)
@@ -215,6 +215,7 @@ def _events(conn, fake: Faker, n: int) -> int:
         user_id = random.choice(user_ids) if random.random() > 0.2 else None
         event_type = random.choice(EVENT_TYPES)
         event_ts = fake.date_time_between(start_date="-3m", end_date="now")
+        metadata: dict[str, object]
         if event_type == "page_view":
             metadata = {"page_url": fake.uri_path(), "device": random.choice(["mobile", "desktop", "tablet"])}
         elif event_type == "add_to_cart":

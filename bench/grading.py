@@ -31,7 +31,7 @@ from pipeline.grade.key import KEY_BUILD_EXCLUDE, ensure_key, free_port, key_pat
 from pipeline.grade.rubric import Rubric, load_rubric
 from pipeline.load import load
 from pipeline.run import generate_if_empty
-from pipeline.settings import ENV_COURSE_SALT, ENV_HOME, ENV_PG_PORT, Settings
+from pipeline.settings import ENV_COURSE_SALT, ENV_HOME, ENV_PG_PORT, DuckDBWarehouse, Settings
 from pipeline.stack import Stack
 from pipeline.transform import build
 from pipeline.variant import variant_seed
@@ -83,7 +83,9 @@ def main() -> None:
             key_seconds.append(time.perf_counter() - started)
         load_before = load_average()
         started = time.perf_counter()
-        run_data_tests(stacks[0].warehouse.path)  # dbt compiles the tests: once per class (per catalog shape)
+        warehouse = stacks[0].warehouse
+        assert isinstance(warehouse, DuckDBWarehouse)  # local stacks: DuckDB
+        run_data_tests(warehouse.path)  # dbt compiles the tests: once per class (per catalog shape)
         compile_seconds = time.perf_counter() - started
         default = load_rubric()
         rubrics = {

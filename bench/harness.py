@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from bench.measure import Measurement, StepFailed, run_process, run_stage
 from pipeline.naming import StackNames
+from pipeline.rows import one_row
 from pipeline.settings import (
     ENV_HOME,
     ENV_LAKE_URI,
@@ -193,7 +194,7 @@ def shopstream_command() -> list[str]:
 
 def server_version(dsn: str) -> str:
     with open_connection(dsn) as conn:
-        return str(conn.execute("SHOW server_version").fetchone()[0])
+        return str(one_row(conn.execute("SHOW server_version"))[0])
 
 
 def scratch_dir(workdir: Path | None) -> tuple[Path, bool]:

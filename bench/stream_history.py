@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.lake import Lake
 from pipeline.load.duckdb import open_warehouse
+from pipeline.rows import one_row
 from pipeline.settings import Settings
 from pipeline.source import source_dsn
 from pipeline.source.database import open_connection
@@ -150,11 +151,11 @@ def _sizes(settings: Settings) -> dict[str, int]:
     """Stream rows in RAW and rows of each live mart."""
     with open_warehouse(settings, read_only=True) as con:
         sizes = {
-            f"raw_{table}": con.execute(
-                f"SELECT count(*) FROM RAW.\"{table}\" WHERE _source_file LIKE 'raw/stream/%'"
-            ).fetchone()[0]
+            f"raw_{table}": one_row(
+                con.execute(f"SELECT count(*) FROM RAW.\"{table}\" WHERE _source_file LIKE 'raw/stream/%'")
+            )[0]
             for table in STREAM_TABLES
         }
         for mart in ("mart_live_orders", "mart_live_hourly", "mart_live_stock"):
-            sizes[mart] = con.execute(f"SELECT count(*) FROM MARTS.{mart}").fetchone()[0]
+            sizes[mart] = one_row(con.execute(f"SELECT count(*) FROM MARTS.{mart}"))[0]
     return sizes

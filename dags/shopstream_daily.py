@@ -33,6 +33,13 @@ log = logging.getLogger(__name__)
 knobs = Environment.read()
 
 
+def logical_date(ds: str | None) -> str:
+    """The run's logical date (YYYY-MM-DD): Airflow passes `ds` to every task of a DAG run."""
+    if ds is None:
+        raise ValueError("no logical date: this task runs only inside a DAG run")
+    return ds
+
+
 def _record_failure(context: dict) -> None:
     """The run history gets the failure too (once the task gave up retrying), so Operations shows it."""
     dag_run, task_instance = context.get("dag_run"), context.get("task_instance")
@@ -69,17 +76,17 @@ with DAG(
     @task
     def extract(table: str, ds: str | None = None, params: dict[str, Any] | None = None) -> dict:
         """Snapshot one source table into the lake partition of the logical date."""
-        return tasks.extract_table(stack_for_run(params), ds, table)
+        return tasks.extract_table(stack_for_run(params), logical_date(ds), table)
 
     @task
     def publish_manifest(ds: str | None = None, params: dict[str, Any] | None = None) -> str:
         """Mark the date's extraction finished (the run manifest) once every table is in the lake."""
-        return tasks.publish_manifest(stack_for_run(params), ds)
+        return tasks.publish_manifest(stack_for_run(params), logical_date(ds))
 
     @task(pool=WAREHOUSE_POOL)
     def load(table: str, ds: str | None = None, params: dict[str, Any] | None = None) -> dict:
         """Load one table's partition of the logical date into the warehouse's RAW schema."""
-        return tasks.load_table(stack_for_run(params), ds, table)
+        return tasks.load_table(stack_for_run(params), logical_date(ds), table)
 
     @task(pool=WAREHOUSE_POOL)
     def dbt_docs(params: dict[str, Any] | None = None) -> str:
@@ -97,7 +104,7 @@ with DAG(
     def summary(ds: str | None = None, dag_run=None, params: dict[str, Any] | None = None) -> dict:
         """Log rows per layer (and record the run in the run history); fails when a mart came out empty."""
         stack = stack_for_run(params)
-        result = tasks.summarize(stack, ds)
+        result = tasks.summarize(stack, logical_date(ds))
         tasks.record_dag_run(stack, DAG_ID, getattr(dag_run, "start_date", None))
         log.info("ShopStream %s for %s: marts %s", result["stack"], result["extract_date"], result["mart_rows"])
         return result

@@ -6,18 +6,14 @@ The stack comes from $SHOPSTREAM_STACK (and $SHOPSTREAM_OUTPUTS for a cloud stac
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-# `streamlit run dashboard/app.py` puts only this folder on sys.path; the pages import `dashboard` and `pipeline`.
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+import streamlit as st
 
-import streamlit as st  # noqa: E402
-
-from dashboard import data, filters  # noqa: E402
-from pipeline.errors import ShopstreamError  # noqa: E402
+# `streamlit run dashboard/app.py` puts only this folder on sys.path: `dashboard` and `pipeline` are imported as the
+# installed packages of the project (`make install-all`).
+from dashboard import data, filters
+from pipeline.errors import ShopstreamError
 
 FAVICON = Path(__file__).resolve().with_name("favicon.png")
 PAGES = [
@@ -58,7 +54,7 @@ def main() -> None:
             show_no_marts(source, missing)
             return
         first, last, countries = data.filter_options(source)
-        if first is None:
+        if first is None or last is None:
             st.info(f"Stack `{source.stack}` has no completed sales yet: nothing to show.")
             return
         filters.sidebar(source, first, last, countries)

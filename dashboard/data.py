@@ -130,7 +130,7 @@ def _read_snowflake(source: MartsSource, sql: str, params: list | tuple) -> pd.D
         return pd.DataFrame(cursor.fetchall(), columns=columns)
 
 
-def _in(values: tuple[str, ...]) -> str:
+def _in(values: tuple[str | int, ...]) -> str:
     """Placeholders for an IN list (the values are bound, never pasted into the SQL)."""
     return "(" + ", ".join("?" for _ in values) + ")"
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import TypeGuard
 
 CURRENCY = "€"  # the shop sells in euros
 MISSING = "—"
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+def _present(value: float | None) -> TypeGuard[float]:
+    """A number to show: neither NULL nor NaN (pandas' missing value)."""
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
 def money(value: float | None, decimals: int = 0) -> str:
     """€1,234 (or €1,234.56 with decimals=2); negative amounts as -€12."""
-    if _missing(value):
+    if not _present(value):
         return MISSING
     sign = "-" if value < 0 else ""
     return f"{sign}{CURRENCY}{abs(value):,.{decimals}f}"
@@ -23,12 +25,12 @@ def money(value: float | None, decimals: int = 0) -> str:
 
 def count(value: float | None) -> str:
     """12,345"""
-    return MISSING if _missing(value) else f"{round(value):,}"
+    return f"{round(value):,}" if _present(value) else MISSING
 
 
 def percent(share: float | None, decimals: int = 1, signed: bool = False) -> str:
     """A share (0.123) as 12.3 %; signed=True writes +12.3 % for growth."""
-    if _missing(share):
+    if not _present(share):
         return MISSING
     return f"{share * 100:{'+' if signed else ''},.{decimals}f} %"
 

@@ -90,12 +90,12 @@ class Source(pulumi.ComponentResource):
                 opts=child,
             ),
         ]
-        self.owner_dsn = pulumi.Output.secret(
+        self.owner_dsn: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(self.owner.name, owner_password.result, database).apply(
                 lambda parts: _dsn(server, *parts)
             )
         )
-        self.extractor_dsn = pulumi.Output.secret(
+        self.extractor_dsn: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(self.extractor.name, extractor_password.result, database).apply(
                 lambda parts: _dsn(server, *parts)
             )

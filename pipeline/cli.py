@@ -300,7 +300,8 @@ def transform(
         out.print(f"[yellow]{SKIP_TRANSFORM}[/]")
         return
     report = run_transform(settings, select=select, as_of_date=as_of_date, force=force)
-    out.print(f"[green]✓[/] {describe_transform(report)}")
+    if report is not None:  # None only without the dbt project, checked above
+        out.print(f"[green]✓[/] {describe_transform(report)}")
 
 
 @app.command(epilog="Example:\n\n  shopstream docs (then open the printed index.html)")

@@ -1,6 +1,8 @@
 """Customers: RFM segments, lifetime value per segment and the top customers with their churn risk, from the
 rule (days since the last order) and, once `shopstream predict` has run, from the churn model."""
 
+from typing import Literal
+
 import pandas as pd
 import streamlit as st
 
@@ -67,13 +69,13 @@ def show_model_metrics() -> None:
         f"Evaluated on the held-out cut-off {fmt.day(pd.Timestamp(first['test_cutoff']).date())} against the rule "
         "(churn risk by days since the last order); see docs/CHURN_MODEL.md."
     )
-    cards = st.columns(3)
-    for card, (metric, label, better) in zip(
-        cards,
-        [("roc_auc", "Model ROC AUC", "normal"), ("pr_auc", "Model PR AUC", "normal"),
-         ("brier_score", "Model Brier score", "inverse")],
-        strict=True,
-    ):  # fmt: skip
+    # delta_color "inverse": a lower Brier score is the better one.
+    model_metrics: list[tuple[str, str, Literal["normal", "inverse"]]] = [
+        ("roc_auc", "Model ROC AUC", "normal"),
+        ("pr_auc", "Model PR AUC", "normal"),
+        ("brier_score", "Model Brier score", "inverse"),
+    ]
+    for card, (metric, label, better) in zip(st.columns(3), model_metrics, strict=True):
         model, rule = metrics.loc[metric, "model_value"], metrics.loc[metric, "baseline_value"]
         card.metric(label, f"{model:.3f}", delta=f"{model - rule:+.3f} vs rule", delta_color=better, border=True)
 

@@ -1,11 +1,8 @@
 """ShopStream guardrails policy pack: `pulumi preview --policy-pack infra/policies` (rules in guardrails.py)."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from guardrails import policies
 from pulumi_policy import PolicyPack
+
+# The rules are part of the installed `infra` package (PulumiPolicy.yaml runs the pack in the project's virtualenv).
+from infra.policies.guardrails import policies
 
 PolicyPack(name="shopstream-guardrails", policies=policies())

@@ -28,7 +28,7 @@ from pipeline.cli import err, friendly_errors, out
 from pipeline.errors import ShopstreamError
 from pipeline.naming import validate_cohort
 
-classroom_app = typer.Typer(
+classroom_app: typer.Typer = typer.Typer(
     help="A whole class of cloud stacks from one roster CSV: plan, up, hand-outs, status, destroy.",
     no_args_is_help=True,
     rich_markup_mode="rich",

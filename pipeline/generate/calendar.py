@@ -42,7 +42,7 @@ LAST_SECOND_S = WINDOW_END_S - 1
 
 
 def _day_probabilities() -> np.ndarray:
-    days = np.arange(LAUNCH, WINDOW_END, dtype="datetime64[D]")
+    days = np.arange(np.datetime64(LAUNCH, "D"), np.datetime64(WINDOW_END, "D"))
     position = np.arange(days.size) / days.size
     weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
     month = days.astype("datetime64[M]").astype(np.int64) % 12

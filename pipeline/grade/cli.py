@@ -13,7 +13,7 @@ from pipeline.settings import ENV_COURSE_SALT, Settings, course_salt, resolve_se
 ENV_GRADER_ROLE = "SHOPSTREAM_GRADER_ROLE"
 LOCAL_COHORT = "local"
 
-grade_app = typer.Typer(
+grade_app: typer.Typer = typer.Typer(
     help=(
         "Grade a stack against its answer key (read-only). The key is built with the reference road on the stack's "
         f"data variant (stack name + ${ENV_COURSE_SALT}) and cached per cohort."

@@ -69,7 +69,9 @@ class SnowflakeReader:
         self._connection = self._context.__enter__()
 
     def rows(self, statement: str) -> list[tuple]:
-        return self._connection.cursor().execute(statement).fetchall()
+        cursor = self._connection.cursor()
+        cursor.execute(statement)
+        return cursor.fetchall()
 
     def columns(self, schemas: Sequence[str]) -> dict[str, dict[str, list[str]]]:
         listed = ", ".join(f"'{schema}'" for schema in schemas)
@@ -82,7 +84,8 @@ class SnowflakeReader:
 
     def records(self, statement: str) -> list[dict[str, Any]]:
         """Rows of a SHOW/DESC statement as dicts with lower-case keys (their column names vary in case)."""
-        cursor = self._connection.cursor().execute(statement)
+        cursor = self._connection.cursor()
+        cursor.execute(statement)
         names = [d[0].lower() for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -70,6 +70,7 @@ def grade_stack(settings: Settings, key: Key, rubric: Rubric, other_keys: dict[s
             function = check_function(check_id, key)
             if entry is None or not entry.enabled:
                 continue
+            outcome_passed: bool | None  # None: the check does not apply to this stack
             if function is None:  # a figures entry for a mart the key does not have
                 outcome_passed, detail, where = False, f"the answer key has no mart {check_id}", ""
             else:

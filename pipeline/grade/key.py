@@ -119,6 +119,7 @@ def build_key(stack: str, seed: int, scale: float) -> Key:
         if report.quarantined:
             raise ShopstreamError(f"the reference road quarantined {len(report.quarantined)} file(s); key not built")
         build(settings, exclude=KEY_BUILD_EXCLUDE)
+        assert isinstance(settings.warehouse, DuckDBWarehouse)  # the caller dispatched on the warehouse kind
         reader = DuckDBReader(str(settings.warehouse.path))
         try:
             return {

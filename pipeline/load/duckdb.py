@@ -26,6 +26,7 @@ from pipeline.load.report import LoadReport, QuarantinedFile
 from pipeline.load.validate import content_problems
 from pipeline.naming import SOURCE_TABLES, WAREHOUSE_SCHEMAS
 from pipeline.progress import Progress
+from pipeline.rows import one_row
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.warehouse.duckdb import open_warehouse
 
@@ -64,6 +65,7 @@ def load_duckdb(
 ) -> LoadReport:
     started = time.perf_counter()
     lake = Lake.from_settings(settings.lake)
+    assert isinstance(settings.warehouse, DuckDBWarehouse)  # the caller dispatched on the warehouse kind
     report = LoadReport(warehouse=str(settings.warehouse.path), extract_date=extract_date)
     with open_warehouse(settings) as con:
         plan = plan_load(lake, tables, extract_date)
@@ -153,6 +155,6 @@ def layer_counts(settings: Settings) -> dict[str, dict[str, int]]:
             " ORDER BY 1, 2"
         ).fetchall()
         for schema, name in relations:
-            (rows,) = con.execute(f'SELECT count(*) FROM {schema}."{name}"').fetchone()
+            (rows,) = one_row(con.execute(f'SELECT count(*) FROM {schema}."{name}"'))
             counts.setdefault(schema, {})[name] = rows
     return counts

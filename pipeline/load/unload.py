@@ -12,6 +12,7 @@ from pipeline.errors import ShopstreamError
 from pipeline.lake import Lake
 from pipeline.lake_contract import partition_name, validate_date
 from pipeline.load.duckdb import HISTORY_TABLE, ensure_raw, open_warehouse
+from pipeline.rows import one_row
 from pipeline.settings import DuckDBWarehouse, Settings
 
 
@@ -53,7 +54,7 @@ def unload(
         try:
             for key in dict.fromkeys(wanted):
                 table = loaded[key]
-                (rows,) = con.execute(f'SELECT count(*) FROM RAW."{table}" WHERE _source_file = ?', [key]).fetchone()
+                (rows,) = one_row(con.execute(f'SELECT count(*) FROM RAW."{table}" WHERE _source_file = ?', [key]))
                 con.execute(f'DELETE FROM RAW."{table}" WHERE _source_file = ?', [key])
                 con.execute(f"DELETE FROM {HISTORY_TABLE} WHERE file = ?", [key])
                 unloaded.append(UnloadedFile(key, table, rows))

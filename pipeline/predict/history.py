@@ -10,13 +10,15 @@ Snowflake on a cloud stack: same SQL, lower-case column names), plus the project
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 
 from pipeline.errors import ShopstreamError
-from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.settings import DuckDBWarehouse, Settings, SnowflakeWarehouse
 
 ORDERS_SQL = """
 select customer_key, date_key as order_date, is_completed, is_cancelled,
@@ -93,6 +95,7 @@ def _read_duckdb(settings: Settings) -> dict[str, list[tuple]]:
 
     from pipeline.load.duckdb import open_warehouse
 
+    assert isinstance(settings.warehouse, DuckDBWarehouse)  # the caller dispatched on the warehouse kind
     if not settings.warehouse.path.exists():
         raise ShopstreamError(MISSING_CORE.format(stack=settings.stack))
     with open_warehouse(settings, read_only=True) as con:
@@ -107,13 +110,15 @@ def _read_snowflake(settings: Settings) -> dict[str, list[tuple]]:
 
     from pipeline.warehouse.snowflake import connect, first_line
 
+    assert isinstance(settings.warehouse, SnowflakeWarehouse)  # the caller dispatched on the warehouse kind
     core = f"{settings.warehouse.database}.{settings.warehouse.schemas['core']}"
     with connect(settings, "transform") as connection:
         cursor = connection.cursor()
         result = {}
         for name, sql in _queries(core).items():
             try:
-                result[name] = cursor.execute(sql).fetchall()
+                cursor.execute(sql)
+                result[name] = cursor.fetchall()
             except ProgrammingError as exc:
                 if "does not exist" in str(exc):
                     raise ShopstreamError(MISSING_CORE.format(stack=settings.stack)) from None
@@ -123,7 +128,7 @@ def _read_snowflake(settings: Settings) -> dict[str, list[tuple]]:
 
 def _table(name: str, rows: list[tuple]) -> pa.Table:
     schema = SCHEMAS[name]
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
         [pa.array([_plain(v) for v in values], field.type) for values, field in zip(columns, schema, strict=True)],
         schema=schema,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from pipeline.errors import ShopstreamError
-from pipeline.settings import DuckDBWarehouse, Settings
+from pipeline.settings import DuckDBWarehouse, Settings, SnowflakeWarehouse
 
 PREDICTIONS = "mart_churn_predictions"
 METRICS = "mart_churn_model_metrics"
@@ -70,6 +70,7 @@ def _write_duckdb(settings: Settings, tables: dict[str, pa.Table]) -> str:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    assert isinstance(settings.warehouse, DuckDBWarehouse)  # the caller dispatched on the warehouse kind
     return f"{settings.warehouse.path} (MARTS)"
 
 
@@ -78,6 +79,7 @@ def _write_snowflake(settings: Settings, tables: dict[str, pa.Table]) -> str:
 
     from pipeline.warehouse.snowflake import connect, first_line
 
+    assert isinstance(settings.warehouse, SnowflakeWarehouse)  # the caller dispatched on the warehouse kind
     warehouse = settings.warehouse
     marts = f"{warehouse.database}.{warehouse.schemas['marts']}"
     with connect(settings, "transform", paramstyle="qmark") as connection:

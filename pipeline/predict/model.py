@@ -9,6 +9,7 @@ raise the risk are what the mart shows as `top_features`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +22,7 @@ TOP_FEATURES = 3
 
 @dataclass
 class ChurnModel:
-    pipeline: object  # sklearn Pipeline: "prepare" (ColumnTransformer) → "classify" (LogisticRegression)
+    pipeline: Any  # sklearn Pipeline: "prepare" (ColumnTransformer) → "classify" (LogisticRegression)
     training_mean: np.ndarray  # mean of the prepared training matrix: the reference for contributions
     groups: list[tuple[str, list[int]]]  # original feature → its columns in the prepared matrix
 
@@ -64,7 +65,7 @@ def train(examples: Examples) -> ChurnModel:
     return ChurnModel(pipeline=pipeline, training_mean=prepared.mean(axis=0), groups=_groups(prepare))
 
 
-def _groups(prepare: object) -> list[tuple[str, list[int]]]:
+def _groups(prepare: Any) -> list[tuple[str, list[int]]]:
     groups = [(name, [i]) for i, name in enumerate(NUMERIC_FEATURES)]
     encoder = prepare.named_transformers_["category"]
     start = len(NUMERIC_FEATURES)

@@ -48,6 +48,7 @@ from pipeline.privacy.lake_erasure import (
 from pipeline.privacy.salt import fingerprint, normalise_email, privacy_salt
 from pipeline.privacy.warehouse_erasure import emails_of_users as warehouse_emails
 from pipeline.privacy.warehouse_erasure import erase_from_warehouse, residual_copies, warehouse_exists
+from pipeline.rows import one_row
 from pipeline.settings import Environment, Settings
 
 STEPS = ("postgres", "lake", "warehouse", "caches", "rebuild", "verify")
@@ -142,9 +143,9 @@ def _source_identity(settings: Settings, email: str | None, user_id: int | None)
             emails.add(email)
         crm = 0
         if emails:
-            crm = conn.execute(
-                "SELECT count(*) FROM crm_contacts WHERE lower(trim(email)) = ANY(%s)", [sorted(emails)]
-            ).fetchone()[0]
+            crm = one_row(
+                conn.execute("SELECT count(*) FROM crm_contacts WHERE lower(trim(email)) = ANY(%s)", [sorted(emails)])
+            )[0]
     names = {n for u in users for n in (u[2], u[3]) if n}
     return Identity(frozenset(u[0] for u in users), frozenset(emails), frozenset(names), crm)
 

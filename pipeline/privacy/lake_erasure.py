@@ -219,7 +219,7 @@ def purge_old_versions(lake: Lake, lake_settings: LakeSettings, key: str, *, kee
     return deleted
 
 
-def _s3_client(lake_settings: LakeSettings):  # type: ignore[no-untyped-def]  # boto3 clients are untyped
+def _s3_client(lake_settings: LakeSettings):  # boto3 clients are untyped
     import boto3
 
     options: dict = {"region_name": lake_settings.region}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.rows import one_row
 from pipeline.settings import DuckDBWarehouse, Settings
 
 COLUMNS = (
@@ -46,16 +47,20 @@ def read_rules(settings: Settings) -> list[dict[str, Any]]:
         if not settings.warehouse.path.exists():
             return []
         with open_warehouse(settings, read_only=True) as con:
-            (exists,) = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE upper(table_schema) = 'MARTS' "
-                "AND table_name = 'mart_data_quality'"
-            ).fetchone()
+            (exists,) = one_row(
+                con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE upper(table_schema) = 'MARTS' "
+                    "AND table_name = 'mart_data_quality'"
+                )
+            )
             rows = con.execute(sql).fetchall() if exists else []
     else:
         from pipeline.warehouse.snowflake import connect
 
         with connect(settings, "bi") as connection:
-            rows = connection.cursor().execute(sql).fetchall()
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            rows = cursor.fetchall()
     return [_plain(dict(zip(COLUMNS, row, strict=True))) for row in rows]
 
 

@@ -38,7 +38,7 @@ def up(settings: Settings) -> str:
     Embedded: start the server (or reuse the one already running on the stack's PGDATA), create the stack's
     database if missing and apply the schema. User DSN: check that it is reachable and create missing tables only.
     """
-    if not settings.source.embedded:
+    if settings.source.dsn is not None:  # a user DSN, not the embedded server
         dsn = settings.source.dsn.get_secret_value()
         apply_schema(dsn)
         return dsn
@@ -69,7 +69,7 @@ def down(settings: Settings, purge: bool = False) -> None:
 
 def source_dsn(settings: Settings) -> str:
     """The DSN of the running source: the user's DSN, or the embedded server's (which must be running)."""
-    if not settings.source.embedded:
+    if settings.source.dsn is not None:  # a user DSN, not the embedded server
         return settings.source.dsn.get_secret_value()
     server = _server(settings).running()
     if server is None:

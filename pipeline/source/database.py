@@ -113,4 +113,4 @@ def _scrub(text: str, dsn: str) -> str:
         password = conninfo_to_dict(dsn).get("password")
     except psycopg.ProgrammingError:
         password = None
-    return text.replace(password, "***") if password else text
+    return text.replace(str(password), "***") if password else text

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -150,12 +151,19 @@ class EmbeddedServer:
             return
         # The server runs as another user: it must traverse the stack folder's parents, own PGDATA and write its
         # log. It gets exactly that through ACL entries; no folder is opened to every user of the machine.
-        entry = pg_utils.ensure_user_exists(self.system_user)
+        entry = self._server_user()
         security.grant_traversal(entry, self.pgdata)
         security.grant_traversal(entry, self.log_file)
         security.grant_traversal(entry, pg_commands.POSTGRES_BIN_PATH)
         os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
         os.chown(self.log_file, entry.pw_uid, entry.pw_gid)
+
+    def _server_user(self) -> pwd.struct_passwd:
+        """The system user the server runs as, created if missing."""
+        entry = pg_utils.ensure_user_exists(str(self.system_user))
+        if entry is None:
+            raise ShopstreamError(f"cannot create the system user {self.system_user!r} the server runs as")
+        return entry
 
     def _initdb(self) -> None:
         """Make the cluster in a side folder and move it into place when complete.
@@ -172,7 +180,7 @@ class EmbeddedServer:
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(mode=security.PRIVATE_DIR_MODE)
         if self.system_user is not None:
-            entry = pg_utils.ensure_user_exists(self.system_user)
+            entry = self._server_user()
             os.chown(building, entry.pw_uid, entry.pw_gid)
         try:
             # trust only until the first start: _require_passwords replaces it before the server ever listens.
@@ -249,7 +257,7 @@ class EmbeddedServer:
         command = [str(pg_commands.POSTGRES_BIN_PATH / tool), *leading, "-D", str(target), *args]
         identity: dict[str, Any] = {}
         if self.system_user is not None:
-            entry = pg_utils.ensure_user_exists(self.system_user)
+            entry = self._server_user()
             identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         with tempfile.TemporaryFile("w+") as errors:
             try:

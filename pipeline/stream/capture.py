@@ -31,6 +31,7 @@ from pipeline.errors import ShopstreamError
 from pipeline.extract.schemas import schema_as_json
 from pipeline.lake import Lake
 from pipeline.lake_contract import ManifestFile
+from pipeline.rows import one_row
 from pipeline.stream.tables import (
     STREAM_PREFIX,
     STREAM_SCHEMAS,
@@ -84,7 +85,7 @@ def capture_batch(conn: psycopg.Connection, lake: Lake, overlap: timedelta = DEF
     batch_no = previous_no + 1
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one picture of the log and the rows
-        (upper,) = conn.execute(SAFE_UPPER_BOUND_SQL).fetchone()
+        (upper,) = one_row(conn.execute(SAFE_UPPER_BOUND_SQL))
         lower = previous_upper - overlap if previous_no else EPOCH
         changes = conn.execute(
             "SELECT seq, table_name, row_id, changed_at FROM stream_changes"

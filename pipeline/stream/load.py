@@ -120,6 +120,7 @@ class LiveRefresher:
 
     def __init__(self, settings: Settings) -> None:
         from dbt.cli.main import dbtRunner
+        from dbt.contracts.graph.manifest import Manifest
 
         os.environ.update(dbt_env(settings))  # the profile reads the stack's target from the environment
         target_path, log_path = dbt_paths(settings)
@@ -132,7 +133,7 @@ class LiveRefresher:
             "--quiet",
         ]  # fmt: skip
         parsed = dbtRunner().invoke(["parse", *self._common])
-        if not parsed.success or parsed.result is None:
+        if not parsed.success or not isinstance(parsed.result, Manifest):
             raise ShopstreamError(f"dbt could not parse the project: {parsed.exception or 'see ' + str(log_path)}")
         self._runner = dbtRunner(manifest=parsed.result)
 

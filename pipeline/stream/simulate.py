@@ -18,6 +18,7 @@ from decimal import Decimal
 import psycopg
 
 from pipeline.generate.pools import DEVICES, PAYMENT_METHODS
+from pipeline.rows import one_row
 
 ORDERS_PER_MINUTE = (3, 20)
 LINES_PER_ORDER = (1, 3)
@@ -89,9 +90,7 @@ def place_order(
                 (quantity, at, product_id, quantity),
             ).fetchone()
             if taken is None:
-                (available,) = conn.execute(
-                    "SELECT stock_quantity FROM products WHERE id = %s", (product_id,)
-                ).fetchone()
+                (available,) = one_row(conn.execute("SELECT stock_quantity FROM products WHERE id = %s", (product_id,)))
                 short = (product_id, quantity, available)
                 raise psycopg.Rollback()  # undoes this order's decrements only; the savepoint swallows it
     if short is None:
@@ -99,18 +98,22 @@ def place_order(
             changes.add("products", product_id)
     total = sum((price * quantity for _, price, quantity in lines), Decimal("0.00"))
     status = "paid" if short is None else "cancelled"
-    (order_id,) = conn.execute(
-        "INSERT INTO orders (user_id, created_at, updated_at, total_amount, status, country, payment_method)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (user_id, at, at, total, status, country, payment_method),
-    ).fetchone()
+    (order_id,) = one_row(
+        conn.execute(
+            "INSERT INTO orders (user_id, created_at, updated_at, total_amount, status, country, payment_method)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (user_id, at, at, total, status, country, payment_method),
+        )
+    )
     changes.add("orders", order_id)
     for product_id, price, quantity in lines:
-        (item_id,) = conn.execute(
-            "INSERT INTO order_items (order_id, product_id, quantity, unit_price, line_total)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (order_id, product_id, quantity, price, price * quantity),
-        ).fetchone()
+        (item_id,) = one_row(
+            conn.execute(
+                "INSERT INTO order_items (order_id, product_id, quantity, unit_price, line_total)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (order_id, product_id, quantity, price, price * quantity),
+            )
+        )
         changes.add("order_items", item_id)
     if short is not None:
         product_id, requested, available = short
@@ -189,7 +192,7 @@ def _session_events(
             returning=True,
         )
         while True:
-            changes.add("events", cur.fetchone()[0])
+            changes.add("events", one_row(cur)[0])
             if not cur.nextset():
                 break
 

@@ -9,6 +9,7 @@ from importlib import resources
 import psycopg
 
 from pipeline.errors import ShopstreamError
+from pipeline.rows import one_row
 
 # Any fixed number: a session-level advisory lock on it means "a stream runs on this database". PostgreSQL drops it
 # with the session, so a stream killed with -9 never leaves a stale lock behind (unlike a flag in a table).
@@ -29,7 +30,7 @@ def apply_stream_schema(conn: psycopg.Connection) -> None:
 
 def acquire_stream_lock(conn: psycopg.Connection, stack: str) -> None:
     """Hold the stack's stream lock for the life of `conn`, or fail with one line when another stream has it."""
-    (acquired,) = conn.execute("SELECT pg_try_advisory_lock(%s)", (STREAM_LOCK_KEY,)).fetchone()
+    (acquired,) = one_row(conn.execute("SELECT pg_try_advisory_lock(%s)", (STREAM_LOCK_KEY,)))
     conn.commit()
     if not acquired:
         raise ShopstreamError(
@@ -39,7 +40,7 @@ def acquire_stream_lock(conn: psycopg.Connection, stack: str) -> None:
 
 def check_base_data(conn: psycopg.Connection, stack: str) -> None:
     """Orders need customers and products: refuse to start on an empty source."""
-    users, products = conn.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM products)").fetchone()
+    users, products = one_row(conn.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM products)"))
     conn.commit()
     if not users or not products:
         raise ShopstreamError(
@@ -63,7 +64,7 @@ def start_clock(conn: psycopg.Connection, speed: float, seed: int) -> SimClock:
     with conn.transaction():
         row = conn.execute("SELECT sim_time, seed FROM sim_clock FOR UPDATE").fetchone()
         if row is None:
-            (latest,) = conn.execute("SELECT coalesce(max(created_at), localtimestamp(0)) FROM orders").fetchone()
+            (latest,) = one_row(conn.execute("SELECT coalesce(max(created_at), localtimestamp(0)) FROM orders"))
             start = latest.replace(second=0, microsecond=0) + timedelta(minutes=1)
             conn.execute(
                 "INSERT INTO sim_clock (sim_time, speed, running, seed) VALUES (%s, %s, true, %s)",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 import pyarrow as pa
 
@@ -60,7 +62,7 @@ def select_rows_sql(table: str) -> str:
 
 def to_arrow(table: str, rows: list[tuple]) -> pa.Table:
     schema = STREAM_SCHEMAS[table]
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     arrays = [
         pa.array(list(values), type=pa.string() if pa.types.is_decimal(f.type) else f.type)
         for values, f in zip(columns, schema, strict=True)

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from pipeline.errors import ShopstreamError
+from pipeline.rows import one_row
 from pipeline.runs import RUN_HISTORY_TABLE
 from pipeline.settings import DuckDBWarehouse, Settings
 
@@ -59,7 +60,7 @@ def raw_content(settings: Settings) -> list[list]:
             if name.upper() not in _NOT_READ_BY_DBT
         ]
         content = 'SELECT count(*), sum(hash(t)::HUGEINT)::VARCHAR FROM "RAW"."{}" AS t'
-        return [[table, *con.execute(content.format(table)).fetchone()] for table in tables]
+        return [[table, *one_row(con.execute(content.format(table)))] for table in tables]
 
 
 def project_files(project_dir: Path) -> list[Path]:

@@ -37,7 +37,7 @@ history as (
         c.last_order_date,
         coalesce(c.completed_orders, 0) as completed_orders,
         coalesce(c.lifetime_value, 0) as lifetime_value,
-        {{ dbt.datediff('c.last_order_date', 'as_of.as_of_date', 'day') }} as days_since_last_order
+        {{ dbt.datediff('c.last_order_date', 'as_of.as_of_date', 'day') }} as days_since_last_order  -- noqa: LT05
     from users as u
     cross join as_of
     left join all_orders as a on u.user_id = a.customer_key

@@ -7,7 +7,9 @@ with bounds as (
             coalesce((select min(order_date) from {{ ref('stg_orders') }}), cast('9999-12-31' as date)),
             coalesce((select cast(min(event_at) as date) from {{ ref('stg_events') }}), cast('9999-12-31' as date)),
             coalesce((select cast(min(registered_at) as date) from {{ ref('stg_users') }}), cast('9999-12-31' as date)),
-            coalesce((select cast(min(contacted_at) as date) from {{ ref('stg_crm_contacts') }}), cast('9999-12-31' as date))
+            coalesce(
+                (select cast(min(contacted_at) as date) from {{ ref('stg_crm_contacts') }}), cast('9999-12-31' as date)
+            )
         ) as first_day,
         (select as_of_date from {{ ref('int_as_of_date') }}) as last_day
 ),

@@ -13,7 +13,8 @@ events as (
 ),
 
 completed_orders as (
-    select order_key from {{ ref('fct_orders') }} where is_completed
+    select order_key from {{ ref('fct_orders') }}
+    where is_completed
 ),
 
 sessions as (

@@ -26,5 +26,5 @@ select
     sum(case when orders.is_cancelled_for_stock then 1 else 0 end) as cancelled_for_stock,
     max(orders.loaded_at) as last_loaded_at
 from {{ ref('mart_live_orders') }} as orders
-where orders.order_hour in (select order_hour from touched_hours)
+where orders.order_hour in (select touched_hours.order_hour from touched_hours)
 group by orders.order_hour

@@ -20,7 +20,7 @@ with changed as (
 cancellations as (
     select order_id, product_id, reason
     from {{ stream_cancellations() }}
-    where order_id in (select id from changed)
+    where order_id in (select changed.id from changed)
     qualify row_number() over (partition by order_id order by _loaded_at desc nulls last) = 1
 )
 
@@ -35,4 +35,4 @@ select
     cast(cancellations.product_id as integer) as short_product_id,
     cast(changed._loaded_at as timestamp) as loaded_at
 from changed
-left join cancellations on cancellations.order_id = changed.id
+left join cancellations on changed.id = cancellations.order_id

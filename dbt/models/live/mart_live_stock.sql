@@ -24,7 +24,8 @@ new_cancellations as (
 ),
 
 touched as (
-    select product_id from stock_versions where 1 = 1 {{ loaded_since_last_run('_loaded_at') }}
+    select product_id from stock_versions
+    where 1 = 1 {{ loaded_since_last_run('_loaded_at') }}
     union
     select product_id from new_cancellations
 ),
@@ -32,14 +33,17 @@ touched as (
 latest_stock as (
     select product_id, stock_quantity, updated_at, _loaded_at
     from stock_versions
-    where product_id in (select product_id from touched)
-    qualify row_number() over (partition by product_id order by updated_at desc nulls last, _loaded_at desc nulls last) = 1
+    where product_id in (select touched.product_id from touched)
+    qualify
+        row_number() over (
+            partition by product_id order by updated_at desc nulls last, _loaded_at desc nulls last
+        ) = 1
 ),
 
 stock_outs as (
     select product_id, count(distinct order_id) as stock_outs, max(_loaded_at) as _loaded_at
     from {{ stream_cancellations() }}
-    where product_id in (select product_id from touched)
+    where product_id in (select touched.product_id from touched)
     group by product_id
 )
 
@@ -57,5 +61,5 @@ select
         else latest_stock._loaded_at
     end as timestamp) as loaded_at
 from touched
-left join latest_stock on latest_stock.product_id = touched.product_id
-left join stock_outs on stock_outs.product_id = touched.product_id
+left join latest_stock on touched.product_id = latest_stock.product_id
+left join stock_outs on touched.product_id = stock_outs.product_id

@@ -25,7 +25,7 @@ ranked as (
     select
         s.*,
         -- Ties on revenue are broken by product key so ranks and classes never change between runs.
-        row_number() over (order by s.total_revenue desc nulls last, s.product_key) as revenue_rank,
+        row_number() over (order by s.total_revenue desc nulls last, s.product_key asc) as revenue_rank,
         {{ money('sum(s.total_revenue) over (
             order by s.total_revenue desc nulls last, s.product_key rows between unbounded preceding and current row
         )') }} as cumulative_revenue,
@@ -46,9 +46,16 @@ select
     r.first_sale_date,
     r.last_sale_date,
     r.revenue_rank,
-    round(cast(r.total_revenue as {{ dbt.type_float() }}) / cast(nullif(r.all_products_revenue, 0) as {{ dbt.type_float() }}), 6) as revenue_share,
-    round(cast(r.cumulative_revenue as {{ dbt.type_float() }}) / cast(nullif(r.all_products_revenue, 0) as {{ dbt.type_float() }}), 6)
-        as cumulative_revenue_share,
+    round(
+        cast(r.total_revenue as {{ dbt.type_float() }})
+        / cast(nullif(r.all_products_revenue, 0) as {{ dbt.type_float() }}),
+        6
+    ) as revenue_share,
+    round(
+        cast(r.cumulative_revenue as {{ dbt.type_float() }})
+        / cast(nullif(r.all_products_revenue, 0) as {{ dbt.type_float() }}),
+        6
+    ) as cumulative_revenue_share,
     -- Compared on exact decimals, not on the rounded share, so a product on a boundary is classed the same everywhere.
     case
         when r.cumulative_revenue <= 0.80 * r.all_products_revenue then 'A'

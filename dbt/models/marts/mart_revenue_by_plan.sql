@@ -13,8 +13,8 @@ plan_at_order as (
     from orders as o
     left join {{ ref('int_user_plan_history') }} as h
         on o.customer_key = h.user_id
-        and o.ordered_at >= h.valid_from
-        and o.ordered_at < h.valid_to
+            and o.ordered_at >= h.valid_from
+            and o.ordered_at < h.valid_to
 )
 
 select

@@ -6,14 +6,14 @@
 
 with files as (
     {% for table in raw_tables() %}
-    select
-        '{{ table }}' as table_name,
-        _source_file as source_file,
-        _loaded_at as loaded_at,
-        count(*) as row_count
-    from {{ source('raw', table) }}
-    group by _source_file, _loaded_at
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ table }}' as table_name,
+            _source_file as source_file,
+            _loaded_at as loaded_at,
+            count(*) as row_count
+        from {{ source('raw', table) }}
+        group by _source_file, _loaded_at
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -28,6 +28,8 @@ select
     loaded_at,
     row_count,
     snapshot_date,
-    snapshot_date = max(snapshot_date) over (partition by table_name)
-        and loaded_at = max(loaded_at) over (partition by table_name, source_file) as is_latest_snapshot
+    (
+        snapshot_date = max(snapshot_date) over (partition by table_name)
+        and loaded_at = max(loaded_at) over (partition by table_name, source_file)
+    ) as is_latest_snapshot
 from dated
