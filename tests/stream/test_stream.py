@@ -20,6 +20,7 @@ from pipeline.lake import Lake
 from pipeline.settings import Settings
 from pipeline.stream import run_stream
 from pipeline.stream.capture import capture_batch
+from pipeline.stream.load import LiveRefresher
 from pipeline.stream.simulate import simulate_minute
 from pipeline.stream.tables import STREAM_PREFIX
 from tests.stream.conftest import connect, lake_root, prepared
@@ -81,6 +82,42 @@ def test_stream_counts_agree_and_restart_continues_the_clock(stream_stack, tmp_p
         (negative,) = con.execute("SELECT count(*) FROM MARTS.mart_live_stock WHERE stock_quantity < 0").fetchone()
     assert cancelled == first.cancelled_for_stock + second.cancelled_for_stock
     assert negative == 0
+
+
+def test_a_cancellation_loaded_after_its_orders_refresh_still_reaches_the_live_marts(stream_stack):
+    """A refresh saw the order without its cancellation (that file reached RAW later): the next refresh mends it."""
+    settings = stream_stack()
+    report = run_stream(settings, duration=2.0, **FAST)
+    assert report.cancelled_for_stock > 0
+    with duckdb.connect(str(settings.warehouse.path)) as con:
+        order_id, order_hour = con.execute(
+            "SELECT order_id, order_hour FROM MARTS.mart_live_orders WHERE is_cancelled_for_stock ORDER BY 1 LIMIT 1"
+        ).fetchone()
+        # The state a refresh leaves when it sees the order but not yet its cancellation, which then lands in RAW.
+        con.execute(
+            "UPDATE MARTS.mart_live_orders SET is_cancelled_for_stock = false, short_product_id = NULL,"
+            " loaded_at = (SELECT max(_loaded_at) FROM RAW.orders WHERE id = ?) WHERE order_id = ?",
+            [order_id, order_id],
+        )
+        con.execute(
+            "UPDATE MARTS.mart_live_hourly SET cancelled_for_stock = cancelled_for_stock - 1 WHERE order_hour = ?",
+            [order_hour],
+        )
+        con.execute(
+            "UPDATE RAW.order_cancellations SET _loaded_at = now()::TIMESTAMP + INTERVAL 1 SECOND WHERE order_id = ?",
+            [order_id],
+        )
+
+    refresher = LiveRefresher(settings)
+    refresher.refresh()
+
+    with duckdb.connect(str(settings.warehouse.path), read_only=True) as con:
+        (flagged,) = con.execute(
+            "SELECT is_cancelled_for_stock FROM MARTS.mart_live_orders WHERE order_id = ?", [order_id]
+        ).fetchone()
+        (cancelled,) = con.execute("SELECT sum(cancelled_for_stock) FROM MARTS.mart_live_hourly").fetchone()
+    assert flagged is True
+    assert cancelled == report.cancelled_for_stock
 
 
 def test_kill_9_mid_stream_then_restart_gives_exact_counts(stream_stack):
