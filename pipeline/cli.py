@@ -51,7 +51,11 @@ app.add_typer(lake_app, name="lake")
 
 Stack = Annotated[
     str,
-    typer.Option("--stack", envvar=ENV_STACK, help="Stack name: `dev`, a local stack from `up`, or a cloud stack."),
+    typer.Option(
+        "--stack",
+        envvar=ENV_STACK,
+        help="Stack name (default dev): a cloud stack Pulumi knows, or a local stack set up by `up` or `run`.",
+    ),
 ]
 Outputs = Annotated[
     Path | None,

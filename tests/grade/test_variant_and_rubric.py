@@ -71,7 +71,8 @@ def test_grade_refuses_unknown_stack_and_missing_key_in_one_line(shopstream_home
     runner = CliRunner()
     unknown = runner.invoke(app, ["grade", "--stack", "nosuchstudent"])
     assert unknown.exit_code != 0 and "unknown stack 'nosuchstudent'" in unknown.output
-    missing = runner.invoke(app, ["grade", "--stack", "dev", "--key", str(shopstream_home / "none.json")])
+    local = {"SHOPSTREAM_LOCAL": "1"}  # the local twins of `dev`, whether or not another test set them up
+    missing = runner.invoke(app, ["grade", "--stack", "dev", "--key", str(shopstream_home / "none.json")], env=local)
     assert missing.exit_code != 0 and "no answer key at" in missing.output
     for result in (unknown, missing):
         assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
