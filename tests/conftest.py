@@ -11,6 +11,8 @@ from there (never from a conftest.py), and the fixtures are registered here:
     airflow    a migrated Airflow home and a parsed dbt manifest
     classroom  a class roster and its fake Automation API
     dashboard  the Streamlit app test harness and a built warehouse
+    stream     stacks for the near-real-time road (base data, simulator catalog, lake root)
+    grading    students' local stacks, their answer keys and the cohort's salt
     infra      stack configuration of the Pulumi program tests (plain helpers, no fixtures)
     network    moto's S3 server on a free port (free ports: `pipeline.source.server.free_port`)
 """
@@ -26,4 +28,6 @@ pytest_plugins = [
     "tests.helpers.airflow",
     "tests.helpers.classroom",
     "tests.helpers.dashboard",
+    "tests.helpers.stream",
+    "tests.helpers.grading",
 ]

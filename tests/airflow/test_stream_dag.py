@@ -21,7 +21,7 @@ from pipeline.lake import Lake
 from pipeline.stream.capture import capture_batch, ensure_lake
 from pipeline.stream.simulate import simulate_minute
 from tests.helpers.source import drop_source_database
-from tests.stream.conftest import new_stream_stack, prepared
+from tests.helpers.stream import new_stream_stack, prepared
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.grade.rubric import DEFAULT_RUBRIC
 from pipeline.settings import Settings, shopstream_home
-from tests.grade.conftest import SCALE, Cohort, build_student_stack
+from tests.helpers.grading import SCALE, Cohort, build_student_stack
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,8 @@ from pipeline.grade.classroom import as_grader, grader_login
 from pipeline.grade.rubric import DEFAULT_RUBRIC
 from pipeline.naming import CohortNames, StackNames, student_stack
 from pipeline.settings import Settings, settings_from_outputs, shopstream_home
-from tests.grade.conftest import SCALE
 from tests.helpers.cloud import cloud_outputs
+from tests.helpers.grading import SCALE
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from pipeline.grade.rubric import load_rubric
 from pipeline.settings import Settings
 from pipeline.transform import DBT_PROJECT_DIR, dbt_env, runner
 from pipeline.transform.report import report_from_execution
-from tests.grade.conftest import Cohort, copy_stack, tree_digest
+from tests.helpers.grading import Cohort, copy_stack, tree_digest
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ from pipeline.grade.key import Key, build_key, canonical_json, key_path
 from pipeline.grade.rubric import load_rubric
 from pipeline.settings import Settings
 from pipeline.variant import variant_seed
-from tests.grade.conftest import SALT, SCALE, Cohort, copy_stack, rubric_without, tree_digest
+from tests.helpers.grading import SALT, SCALE, Cohort, copy_stack, rubric_without, tree_digest
 
 pytestmark = pytest.mark.slow
 

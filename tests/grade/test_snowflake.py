@@ -21,8 +21,8 @@ from pipeline.naming import SOURCE_TABLES
 from pipeline.settings import Settings, apply_overrides, settings_from_outputs
 from pipeline.transform import build
 from tests.cloud.test_cross_engine_marts import snowflake_query
-from tests.grade.conftest import EXTRACT_DATE, rubric_without
 from tests.helpers.cloud import cloud_outputs, create_snowflake_objects, fakesnow_endpoint, unique_stack
+from tests.helpers.grading import EXTRACT_DATE, rubric_without
 
 pytestmark = pytest.mark.slow
 

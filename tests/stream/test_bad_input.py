@@ -17,7 +17,7 @@ from pipeline.stream.load import load_pending
 from pipeline.stream.simulate import simulate_minute
 from pipeline.stream.state import acquire_stream_lock
 from pipeline.stream.tables import STREAM_PREFIX
-from tests.stream.conftest import connect, lake_root, prepared
+from tests.helpers.stream import connect, lake_root, prepared
 
 
 def _stream(settings: Settings, *args: str):

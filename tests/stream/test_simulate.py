@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pipeline.stream.simulate import ChangeLog, place_order, simulate_minute
-from tests.stream.conftest import connect, prepared
+from tests.helpers.stream import connect, prepared
 
 START = datetime(2026, 1, 1)
 

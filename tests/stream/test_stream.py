@@ -23,7 +23,7 @@ from pipeline.stream.capture import capture_batch
 from pipeline.stream.load import LiveRefresher
 from pipeline.stream.simulate import simulate_minute
 from pipeline.stream.tables import STREAM_PREFIX
-from tests.stream.conftest import connect, lake_root, prepared
+from tests.helpers.stream import connect, lake_root, prepared
 
 FAST = {"speed": 900.0, "batch_seconds": 1.0}  # 15 simulated minutes per real second
 
