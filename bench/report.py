@@ -97,7 +97,7 @@ def evaluate_targets(results: Sequence[ScaleResult]) -> list[Target]:
 
 
 def evaluate_speed_goals(results: Sequence[ScaleResult], test_suite_seconds: float | None = None) -> list[Target]:
-    """The speed issue's figures: dbt's fixed cost, warm runs, unchanged re-runs, the bulk load, the test suite."""
+    """The speed goals: dbt's fixed cost, warm runs, unchanged re-runs, the bulk load, the test suite."""
     by_scale = {r.scale: r for r in results}
 
     def seconds(scale: float, name: str) -> float | None:
@@ -183,7 +183,7 @@ def _speed_section(goals: list[Target]) -> list[str]:
     lines = [
         "## Speed goals",
         "",
-        "Goals of the speed issue (dbt's fixed cost, skipping unchanged builds, the bulk load, the test suite).",
+        "Speed goals (dbt's fixed cost, skipping unchanged builds, the bulk load, the test suite).",
         "",
         "| figure | goal | measured | status | how far |",
         "|---|---|---|---|---|",
