@@ -240,8 +240,9 @@ def _definitions() -> list[str]:
     return [
         "## What is measured",
         "",
-        f"- **{STEP_GENERATE}**: the product's `generate` (numpy build of the six tables, then one-transaction bulk",
-        "  load into PostgreSQL with keys and indexes rebuilt); the detail column splits the two.",
+        f"- **{STEP_GENERATE}**: the product's `generate` (numpy build of the six tables in a background thread,",
+        "  each table copied into PostgreSQL while the next is built, in one transaction with keys and indexes",
+        "  rebuilt at the end).",
         f"- **{STEP_EXTRACT}**, **load**, **dbt build**: the product's functions, each on the previous step's",
         "  output. dbt's rows are the RAW rows it reads. The extract runs right after the bulk load, as in",
         "  `shopstream run` (PostgreSQL may still be checkpointing it). Its per-table speed is rows / the time from",

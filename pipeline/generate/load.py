@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import psycopg
 import pyarrow as pa
@@ -60,11 +60,12 @@ def ensure_empty(conn: psycopg.Connection, dsn: str) -> None:
         )
 
 
-def load_tables(dsn: str, tables: dict[str, pa.Table], progress: Progress | None = None) -> None:
-    """COPY `tables` (parents first) into empty source tables, then move identity sequences past the loaded ids."""
+def load_tables(dsn: str, tables: Iterable[tuple[str, pa.Table]], progress: Progress | None = None) -> dict[str, int]:
+    """COPY every (name, table) of `tables` into the empty source tables, parents first, as `tables` yields them;
+    then move identity sequences past the loaded ids. Rows loaded per table."""
     with open_connection(dsn) as conn:
         try:
-            _load_in_one_transaction(conn, dsn, tables, progress)
+            return _load_in_one_transaction(conn, dsn, tables, progress)
         except psycopg.Error as exc:
             reason = exc.diag.message_primary or type(exc).__name__
             _reclaim_space(dsn)
@@ -83,9 +84,10 @@ def _reclaim_space(dsn: str) -> None:
 
 
 def _load_in_one_transaction(
-    conn: psycopg.Connection, dsn: str, tables: dict[str, pa.Table], progress: Progress | None
-) -> None:
+    conn: psycopg.Connection, dsn: str, tables: Iterable[tuple[str, pa.Table]], progress: Progress | None
+) -> dict[str, int]:
     every_table = sql.SQL(", ").join(sql.Identifier(t) for t in SOURCE_TABLES)
+    counts: dict[str, int] = {}
     with conn.transaction():
         conn.execute("SET LOCAL synchronous_commit = off")
         # Block other sessions until commit, so two generators cannot both see empty tables.
@@ -93,8 +95,11 @@ def _load_in_one_transaction(
         ensure_empty(conn, dsn)
         with _integrity_deferred(conn):
             conn.execute(sql.SQL("TRUNCATE {}").format(every_table))  # empty already: enables FREEZE, skips WAL
-            for name in SOURCE_TABLES:
-                _copy(conn, name, tables[name], progress)
+            for name, table in tables:
+                _copy(conn, name, table, progress)
+                counts[name] = table.num_rows
+            if sorted(counts) != sorted(SOURCE_TABLES):
+                raise ShopstreamError(f"the generated data lacks tables: {sorted(set(SOURCE_TABLES) - set(counts))}")
         for name in SOURCE_TABLES:
             # Rows came with explicit ids: later inserts must continue after them.
             conn.execute(
@@ -102,6 +107,7 @@ def _load_in_one_transaction(
                     name=sql.Literal(name), table=sql.Identifier(name)
                 )
             )
+    return counts
 
 
 @contextlib.contextmanager
