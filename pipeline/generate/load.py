@@ -74,6 +74,9 @@ def load_tables(dsn: str, tables: Iterable[tuple[str, pa.Table]], progress: Prog
             raise ShopstreamError(
                 f"loading the demo data into {describe(dsn)} failed, nothing was loaded: {reason}{hint}"
             ) from None
+        except BaseException:  # the build of a table failed (or was interrupted) after others were copied
+            _reclaim_space(dsn)
+            raise
 
 
 def _reclaim_space(dsn: str) -> None:
