@@ -9,14 +9,12 @@ warehouse, possibly another stack's.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from pipeline.progress import Progress
+from pipeline.settings import temporary_environment
 
 _DBT_LOCK = threading.Lock()
 _QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
@@ -59,7 +57,7 @@ def invoke(
             progress(f"dbt {_node_name(data)}", int(getattr(data, "index", 0) or 0), _node_total(data))
 
     command = [*args, "--log-level", "none", "--log-level-file", "info"]
-    with _DBT_LOCK, _environment({**env, **_QUIET_ENV}):
+    with _DBT_LOCK, temporary_environment({**env, **_QUIET_ENV}):
         try:
             result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(command)
         finally:
@@ -89,18 +87,3 @@ def _node_name(data: Any) -> str:
 def _node_total(data: Any) -> int:
     # Model results call it `total`, test results `num_models`.
     return int(getattr(data, "total", 0) or getattr(data, "num_models", 0) or 0)
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of the block, then put back what was there."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
