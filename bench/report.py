@@ -230,8 +230,10 @@ def _how_to_run() -> list[str]:
         "approach; `none` to skip it), `--out` (default `docs/BENCHMARKS.md`), `--seed`, `--no-rerun` (skip the",
         "second `shopstream run`), `--workdir DIR` (keep the logs there instead of a temporary folder), `--quick`,",
         "`--test-suite` (also time the whole `pytest` suite once, for the speed goals; `make bench` passes it).",
-        "Every scale uses fresh stacks under a scratch SHOPSTREAM_HOME with their own embedded PostgreSQL on free",
-        "ports, so it never touches your `dev` stack; all servers are stopped at the end. Steps run one after another.",
+        "Every scale uses fresh stacks, each with its own embedded PostgreSQL on a free port, in one scratch",
+        "SHOPSTREAM_HOME shared by the whole run (as on a user's machine: dbt's unit tests, once passed on this",
+        "project in the warm-up, are left out of later builds until the project changes), so it never touches your",
+        "`dev` stack; all servers are stopped at the end. Steps run one after another.",
         "",
     ]
 
@@ -240,8 +242,9 @@ def _definitions() -> list[str]:
     return [
         "## What is measured",
         "",
-        f"- **{STEP_GENERATE}**: the product's `generate` (numpy build of the six tables, then one-transaction bulk",
-        "  load into PostgreSQL with keys and indexes rebuilt); the detail column splits the two.",
+        f"- **{STEP_GENERATE}**: the product's `generate` (numpy build of the six tables in a background thread,",
+        "  each table copied into PostgreSQL while the next is built, in one transaction with keys and indexes",
+        "  rebuilt at the end).",
         f"- **{STEP_EXTRACT}**, **load**, **dbt build**: the product's functions, each on the previous step's",
         "  output. dbt's rows are the RAW rows it reads. The extract runs right after the bulk load, as in",
         "  `shopstream run` (PostgreSQL may still be checkpointing it). Its per-table speed is rows / the time from",

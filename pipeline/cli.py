@@ -27,6 +27,7 @@ from pipeline.errors import WAREHOUSE_IN_USE, ResourceError, ShopstreamError, is
 from pipeline.naming import SOURCE_TABLES
 from pipeline.runs import RECORDED_COMMANDS, RunRecord, record_command
 from pipeline.settings import ENV_DEBUG, ENV_LOCAL, ENV_STACK, Environment, Settings
+from pipeline.transform.unit_tests import UnitTests
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -294,6 +295,14 @@ def transform(
         typer.Option("--as-of-date", help="The marts' 'today' (YYYY-MM-DD); default: the last day in the data."),
     ] = None,
     force: Force = False,
+    unit_tests: Annotated[
+        UnitTests,
+        typer.Option(
+            "--unit-tests",
+            help="`auto`: run dbt's unit tests only when the project changed since they last passed on this engine "
+            "(they test code, not data); `always`: run them anyway.",
+        ),
+    ] = UnitTests.AUTO,
 ) -> None:
     """Run `dbt build` (models and tests: RAW → STAGING → CORE → MARTS)."""
     from pipeline.run import SKIP_TRANSFORM, describe_transform, transform_available
@@ -303,7 +312,7 @@ def transform(
     if not transform_available():
         out.print(f"[yellow]{SKIP_TRANSFORM}[/]")
         return
-    report = run_transform(settings, select=select, as_of_date=as_of_date, force=force)
+    report = run_transform(settings, select=select, as_of_date=as_of_date, force=force, unit_tests=unit_tests)
     if report is not None:  # None only without the dbt project, checked above
         out.print(f"[green]✓[/] {describe_transform(report)}")
 

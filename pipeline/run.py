@@ -25,7 +25,9 @@ from pipeline.source.database import describe
 from pipeline.warehouse import warehouse_for
 
 if TYPE_CHECKING:  # the transform package (and dbt) is only imported when dbt runs
+    from pipeline.transform import PreparedProject
     from pipeline.transform.report import TransformReport
+    from pipeline.transform.unit_tests import UnitTests
 
 Log = Callable[[str], None]
 
@@ -101,13 +103,24 @@ def transform(
     select: str | None = None,
     as_of_date: str | None = None,
     force: bool = False,
+    unit_tests: UnitTests | None = None,
+    prepared: PreparedProject | None = None,
 ) -> TransformReport | None:
-    """`dbt build` of the project (None when the project is not there); skipped when nothing changed unless forced."""
+    """`dbt build` of the project (None when the project is not there); skipped when nothing changed unless forced.
+    Unit tests run when the project changed since they last passed (`unit_tests` ALWAYS: anyway)."""
     if not transform_available():
         return None
-    from pipeline.transform import build
+    from pipeline.transform import UnitTests, build
 
-    return build(settings, select=select, as_of_date=as_of_date, progress=progress, force=force)
+    return build(
+        settings,
+        select=select,
+        as_of_date=as_of_date,
+        progress=progress,
+        force=force,
+        unit_tests=unit_tests or UnitTests.AUTO,
+        prepared=prepared,
+    )
 
 
 def docs(settings: Settings) -> Path | None:
@@ -129,6 +142,8 @@ def run_all(
     force: bool = False,
 ) -> RunSummary:
     """Run the whole road once and return what each step did. Safe to rerun: nothing is duplicated."""
+    from pipeline.generate import is_empty
+
     summary = RunSummary(extract_date=validate_date(extract_date))
 
     def step(name: str, action: Callable[[], Any], describe_result: Callable[[Any], str]) -> Any:
@@ -138,6 +153,10 @@ def run_all(
         return result
 
     dsn = step("up", lambda: source.up(settings), lambda d: f"source ready at {describe(d)}")
+    # New data means a build: dbt's import and parse (seconds of pure Python) then overlap with moving the data,
+    # which mostly waits on PostgreSQL, Parquet and DuckDB. On a rerun over the same data dbt may have nothing to do
+    # (see pipeline.transform.fingerprint), and a parse would only compete with the extract for the CPU.
+    prepared = _prepare_transform(settings) if is_empty(dsn) else None
     step(
         "generate",
         lambda: generate_if_empty(settings, dsn, scale, seed, progress),
@@ -159,12 +178,22 @@ def run_all(
         ),
     )
     if transform_available():
-        summary.transform = step("transform", lambda: transform(settings, progress, force=force), describe_transform)
+        summary.transform = step(
+            "transform", lambda: transform(settings, progress, force=force, prepared=prepared), describe_transform
+        )
         step("quality", lambda: write_quality_report(settings), describe_quality)
     else:
         log(SKIP_TRANSFORM)
     summary.status = stack_status(settings)
     return summary
+
+
+def _prepare_transform(settings: Settings) -> PreparedProject | None:
+    if not transform_available():
+        return None
+    from pipeline.transform import PreparedProject
+
+    return PreparedProject(settings)
 
 
 def write_quality_report(settings: Settings) -> Any:
@@ -189,6 +218,8 @@ def describe_transform(report: TransformReport) -> str:
         line += f", {report.tests_warned} warned"
     if report.failed:
         line += f", {report.failed} failed"
+    if report.unit_tests_passed_before:
+        line += f" ({report.unit_tests_passed_before} unit tests not rerun: they passed on this project before)"
     return line
 
 

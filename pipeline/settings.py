@@ -19,8 +19,9 @@ warehouse, any PostgreSQL by DSN, an S3-compatible endpoint).
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
@@ -285,6 +286,26 @@ class Settings(BaseModel):
     @property
     def pgdata(self) -> Path:
         return self.home / "postgres"
+
+
+@contextlib.contextmanager
+def temporary_environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (a None: unset) environment variables for the duration of the block, then put back what was there. For
+    libraries that read the environment themselves (dbt's profile, the Snowflake connector), never for settings."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, was in saved.items():
+            if was is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = was
 
 
 def shopstream_home() -> Path:

@@ -8,6 +8,7 @@ the n-th order the n-th placed, as in a real OLTP database. Money is computed in
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,23 +70,23 @@ class Dataset:
 
 
 def build_dataset(scale: float, seed: int) -> Dataset:
+    return Dataset(tables=dict(generate_tables(scale, seed)))
+
+
+def generate_tables(scale: float, seed: int) -> Iterator[tuple[str, pa.Table]]:
+    """The six tables in load order (parents first), each yielded as soon as it is built, so a loader can COPY
+    one while the next is being built. The random draws happen in the same order either way."""
     rng = np.random.default_rng(seed)
     pools = P.build_pools(seed)
     users = _users(rng, pools, rows_at(scale, "users"))
+    yield "users", users.table
     products = _products(rng, pools, rows_at(scale, "products"))
+    yield "products", products.table
     orders, items = _orders(rng, users, products, rows_at(scale, "orders"))
-    events = _events(rng, users, products, orders, items, rows_at(scale, "events"))
-    crm = _crm_contacts(rng, pools, users, rows_at(scale, "crm_contacts"))
-    return Dataset(
-        tables={
-            "users": users.table,
-            "products": products.table,
-            "orders": orders.table,
-            "order_items": items.table,
-            "events": events,
-            "crm_contacts": crm,
-        }
-    )
+    yield "orders", orders.table
+    yield "order_items", items.table
+    yield "events", _events(rng, users, products, orders, items, rows_at(scale, "events"))
+    yield "crm_contacts", _crm_contacts(rng, pools, users, rows_at(scale, "crm_contacts"))
 
 
 # -- users ---------------------------------------------------------------------------------------------------------

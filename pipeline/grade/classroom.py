@@ -8,7 +8,6 @@ credits. Keys and reports stay in the cohort's private folder (`classroom/<cohor
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,7 @@ from pipeline.naming import CohortNames
 from pipeline.settings import ENV_SF_PASSWORD as ENV_PASSWORD
 from pipeline.settings import ENV_SF_PRIVATE_KEY_PATH as ENV_PRIVATE_KEY_PATH
 from pipeline.settings import ENV_SF_USER as ENV_USER
-from pipeline.settings import Settings, SnowflakeWarehouse, resolve_settings
+from pipeline.settings import Settings, SnowflakeWarehouse, resolve_settings, temporary_environment
 
 
 def as_grader(settings: Settings, names: CohortNames) -> Settings:
@@ -45,18 +44,10 @@ def grader_login(files: CohortFiles, names: CohortNames) -> Iterator[None]:
     if not files.grader_key.exists():
         yield
         return
-    wanted = {ENV_USER: names.grader_user, ENV_PRIVATE_KEY_PATH: str(files.grader_key)}
-    saved = {name: os.environ.get(name) for name in (*wanted, ENV_PASSWORD)}
-    os.environ.update(wanted)
-    os.environ.pop(ENV_PASSWORD, None)  # key-pair auth: a password in the shell must not take over
-    try:
+    # Key-pair auth: a password in the shell must not take over.
+    login = {ENV_USER: names.grader_user, ENV_PRIVATE_KEY_PATH: str(files.grader_key), ENV_PASSWORD: None}
+    with temporary_environment(login):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @classroom_app.command("grade", epilog="Example:\n\n  shopstream classroom grade --roster class.csv --cohort fall26")

@@ -10,19 +10,33 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import DataTestsFailedError, ShopstreamError, brief
 from pipeline.progress import Progress
 from pipeline.settings import DBT_PROJECT_DIR, DuckDBWarehouse, Settings
 from pipeline.transform import fingerprint, runner
 from pipeline.transform.report import NodeResult, TransformReport, read_run_results, report_from_execution
+from pipeline.transform.unit_tests import EXCLUDE_UNIT_TESTS, UnitTests, passed_before, record_passed
+from pipeline.transform.unit_tests import digest as unit_test_digest
 from pipeline.warehouse import warehouse_for
 from pipeline.warehouse.snowflake import snowflake_warehouse
 
-__all__ = ["DBT_PROJECT_DIR", "NodeResult", "TransformError", "TransformReport", "build", "dbt_env", "docs"]
+__all__ = [
+    "DBT_PROJECT_DIR",
+    "NodeResult",
+    "PreparedProject",
+    "TransformError",
+    "TransformReport",
+    "UnitTests",
+    "build",
+    "dbt_env",
+    "docs",
+]
 
 
 class TransformError(DataTestsFailedError):
@@ -58,6 +72,35 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
     return root / "target", root / "logs"
 
 
+class PreparedProject:
+    """dbt imported and the project parsed in a background thread, while the caller does something else (the road
+    moves data meanwhile): a build given it starts running nodes at once. Parsing reads the project and the
+    profile, never the warehouse, so it may overlap with loading it. If parsing fails, the build parses again
+    itself and reports what is wrong in its own words."""
+
+    def __init__(self, settings: Settings, build_vars: dict[str, str] | None = None) -> None:
+        self.build_vars = build_vars or {}
+        self._settings = settings
+        self._manifest: Any = None
+        self._thread = threading.Thread(target=self._parse, name="dbt-parse", daemon=True)
+        self._thread.start()
+
+    def manifest_for(self, settings: Settings, build_vars: dict[str, str]) -> Any:
+        """The parsed project, once parsing is over; None when it failed or was parsed for another build."""
+        self._thread.join()
+        same_build = settings == self._settings and build_vars == self.build_vars
+        return self._manifest if same_build else None
+
+    def _parse(self) -> None:
+        args = ["parse", *_vars_args(self.build_vars), *_common_args(self._settings, write_json=False)]
+        try:
+            manifest, errors = runner.invoke(args, dbt_env(self._settings))
+        except Exception:  # a failed head start only means the build parses itself
+            return
+        if not errors and hasattr(manifest, "nodes"):
+            self._manifest = manifest
+
+
 def build(
     settings: Settings,
     select: str | None = None,
@@ -66,29 +109,42 @@ def build(
     *,
     exclude: str | None = None,
     force: bool = False,
+    unit_tests: UnitTests = UnitTests.AUTO,
+    prepared: PreparedProject | None = None,
 ) -> TransformReport:
     """Run `dbt build` (models, data tests, unit tests) for the stack and report every node.
 
     `select` and `exclude` are dbt selectors (`mart_sales_overview+`, `resource_type:unit_test`). `as_of_date`
     (YYYY-MM-DD) fixes the analysis day, which otherwise is the last day with activity in the data. A full build
     whose RAW data, dbt project and vars are those of the last successful full build does nothing and returns a
-    report with `unchanged` set, unless `force` (see pipeline.transform.fingerprint). Raises TransformError,
-    carrying the report, when a model or a test fails.
+    report with `unchanged` set, unless `force` (see pipeline.transform.fingerprint). A full build leaves the unit
+    tests out when they already passed for this very project on this engine, unless `unit_tests` is ALWAYS (see
+    pipeline.transform.unit_tests). `prepared` is the project parsed ahead of time. Raises TransformError, carrying
+    the report, when a model or a test fails.
     """
     args = ["build"]
     if select:
         args += ["--select", select]
-    if exclude:
-        args += ["--exclude", exclude]
     build_vars = {} if as_of_date is None else {"as_of_date": _validate_as_of_date(as_of_date)}
-    if build_vars:
-        args += ["--vars", json.dumps(build_vars)]
     full_build = not select and not exclude
     now = fingerprint.current(settings, DBT_PROJECT_DIR, build_vars) if full_build else None
     if now is not None and not force and now == fingerprint.recorded(settings):
         return TransformReport(target=dbt_env(settings)["SHOPSTREAM_DBT_TARGET"], unchanged=True)
     fingerprint.forget(settings)  # a failed or partial build must not leave the last one's fingerprint behind
-    report = _invoke(settings, args, progress, write_json=False)
+    target = dbt_env(settings)["SHOPSTREAM_DBT_TARGET"]
+    units_key = unit_test_digest(DBT_PROJECT_DIR, target, build_vars) if full_build else None
+    units_passed = passed_before(units_key) if units_key and unit_tests is UnitTests.AUTO else None
+    if units_passed is not None:
+        exclude = EXCLUDE_UNIT_TESTS
+    if exclude:
+        args += ["--exclude", exclude]
+    args += _vars_args(build_vars)
+    manifest = prepared.manifest_for(settings, build_vars) if prepared else None
+    report = _invoke(settings, args, progress, write_json=False, manifest=manifest)
+    report.unit_tests_passed_before = units_passed or 0
+    unit_results = [node.status for node in report.nodes if node.resource_type == "unit_test"]
+    if units_key and units_passed is None and all(status in ("pass", "success") for status in unit_results):
+        record_passed(units_key, len(unit_results))
     if report.failures:
         shown = "; ".join(brief(f, 160) for f in report.failures[:3])
         shown += f"; and {report.failed - 3} more" if report.failed > 3 else ""
@@ -112,7 +168,9 @@ def docs(settings: Settings) -> Path:
     return index
 
 
-def _invoke(settings: Settings, args: list[str], progress: Progress | None, *, write_json: bool) -> TransformReport:
+def _invoke(
+    settings: Settings, args: list[str], progress: Progress | None, *, write_json: bool, manifest: Any = None
+) -> TransformReport:
     """Run one dbt command in this process (see pipeline.transform.runner) and report every node.
 
     Without `write_json`, dbt skips writing manifest.json and run_results.json (twice the manifest per build): the
@@ -122,21 +180,11 @@ def _invoke(settings: Settings, args: list[str], progress: Progress | None, *, w
     env = dbt_env(settings)
     target = env["SHOPSTREAM_DBT_TARGET"]
     target_path, log_path = dbt_paths(settings)
-    target_path.mkdir(parents=True, exist_ok=True)
     results_file = target_path / "run_results.json"
     results_file.unlink(missing_ok=True)  # never report a previous run's results
-    command = [
-        *args,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target", target,
-        "--target-path", str(target_path),
-        "--log-path", str(log_path),
-        "--write-json" if write_json else "--no-write-json",
-        *_threads(settings),
-    ]  # fmt: skip
+    command = [*args, *_common_args(settings, write_json=write_json)]
     started = time.perf_counter()
-    returned, errors = runner.invoke(command, env, progress)
+    returned, errors = runner.invoke(command, env, progress, manifest)
     if hasattr(returned, "results"):
         report = report_from_execution(returned, target, log_path / "dbt.log")
     elif results_file.exists():
@@ -149,6 +197,25 @@ def _invoke(settings: Settings, args: list[str], progress: Progress | None, *, w
         )
     report.seconds = report.seconds or round(time.perf_counter() - started, 3)
     return report
+
+
+def _common_args(settings: Settings, *, write_json: bool) -> list[str]:
+    """The flags every dbt command of the stack takes: where the project, the profile, the target and the logs are."""
+    target_path, log_path = dbt_paths(settings)
+    target_path.mkdir(parents=True, exist_ok=True)
+    return [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target", dbt_env(settings)["SHOPSTREAM_DBT_TARGET"],
+        "--target-path", str(target_path),
+        "--log-path", str(log_path),
+        "--write-json" if write_json else "--no-write-json",
+        *_threads(settings),
+    ]  # fmt: skip
+
+
+def _vars_args(build_vars: dict[str, str]) -> list[str]:
+    return ["--vars", json.dumps(build_vars)] if build_vars else []
 
 
 def _threads(settings: Settings) -> list[str]:

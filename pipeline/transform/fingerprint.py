@@ -41,6 +41,13 @@ def current(settings: Settings, project_dir: Path, build_vars: dict) -> str | No
     digest = hashlib.sha256()
     digest.update(json.dumps({"vars": build_vars, "dbt": metadata.version("dbt-core")}, sort_keys=True).encode())
     digest.update(json.dumps(content).encode())
+    digest.update(project_digest(project_dir).encode())
+    return digest.hexdigest()
+
+
+def project_digest(project_dir: Path) -> str:
+    """One hash of every file of the dbt project: its paths and contents."""
+    digest = hashlib.sha256()
     for path in project_files(project_dir):
         digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -43,6 +43,7 @@ class TransformReport:
     seconds: float = 0.0
     log_path: Path | None = None
     unchanged: bool = False  # nothing ran: RAW, the project and the vars are those of the last successful build
+    unit_tests_passed_before: int = 0  # unit tests left out: they passed before for this project on this engine
 
     def _count(self, types: frozenset[str], statuses: set[str]) -> int:
         return sum(1 for node in self.nodes if node.resource_type in types and node.status in statuses)

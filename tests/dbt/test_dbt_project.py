@@ -23,7 +23,18 @@ from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.naming import StackNames
 from pipeline.privacy.salt import ENV_SALT
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
-from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, docs, fingerprint
+from pipeline.transform import (
+    DBT_PROJECT_DIR,
+    PreparedProject,
+    TransformError,
+    TransformReport,
+    UnitTests,
+    build,
+    dbt_env,
+    docs,
+    fingerprint,
+    unit_tests,
+)
 from tests.dbt.raw_bootstrap import DELETED_USER, completed_revenue, write_raw
 
 
@@ -57,11 +68,16 @@ def execute(settings: Settings, sql: str) -> None:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict, TransformReport, list]:
-    """One full `dbt build` on the hand-made RAW, shared by the module."""
+    """One full `dbt build` on the hand-made RAW, shared by the module (unit tests included, even when another
+    module of this session already ran them)."""
     settings = local_stack(tmp_path_factory.mktemp("stack"))
     latest = write_raw(settings.warehouse.path)
     progress: list[tuple[str, int, int]] = []
-    report = build(settings, progress=lambda what, done, total: progress.append((what, done, total)))
+    report = build(
+        settings,
+        progress=lambda what, done, total: progress.append((what, done, total)),
+        unit_tests=UnitTests.ALWAYS,
+    )
     return settings, latest, report, progress
 
 
@@ -347,3 +363,65 @@ def test_the_fingerprint_follows_raw_the_project_and_vars(built, tmp_path):
     finally:
         execute(settings, f"UPDATE RAW.users SET email = substr(email, 1, length(email) - 1) {first_user}")
     assert fingerprint.current(settings, project, {}) == edited
+
+
+def test_unit_tests_rerun_only_when_the_project_changed(built, tmp_path):
+    """Unit tests test code, not data: once they passed for this project on this engine (the module's build ran
+    them), a full build leaves them out and says so; `always` runs them; another project, vars or engine has another
+    digest, with no verdict yet."""
+    from pipeline.run import describe_transform
+
+    settings, _, first, _ = built
+    units = sum(1 for node in first.nodes if node.resource_type == "unit_test")
+    reused = build(settings, force=True)
+    assert reused.ok and reused.unit_tests_passed_before == units == 8
+    assert not any(node.resource_type == "unit_test" for node in reused.nodes)
+    assert reused.models_built == first.models_built
+    assert f"({units} unit tests not rerun: they passed on this project before)" in describe_transform(reused)
+    again = build(settings, force=True, unit_tests=UnitTests.ALWAYS)
+    assert again.unit_tests_passed_before == 0
+    assert sum(1 for node in again.nodes if node.resource_type == "unit_test") == units
+    assert not build(settings, select="mart_customer_ltv").unit_tests_passed_before  # partial builds: dbt decides
+
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    base = unit_tests.digest(project, "local", {})
+    assert base == unit_tests.digest(DBT_PROJECT_DIR, "local", {}) and unit_tests.passed_before(base) == units
+    assert base != unit_tests.digest(project, "snowflake", {})
+    assert base != unit_tests.digest(project, "local", {"as_of_date": "2025-03-01"})
+    model = project / "models" / "marts" / "mart_customer_ltv.sql"
+    model.write_text(model.read_text() + "\n-- edited\n")
+    assert unit_tests.passed_before(unit_tests.digest(project, "local", {})) is None
+
+
+def test_a_project_parsed_ahead_is_built_without_parsing_again(built):
+    """`shopstream run` parses the project while it moves data: the build then starts at once (dbt logs no parse of
+    its own) and builds what a build that parses builds; a head start parsed for other vars is not used."""
+    settings, _, _, _ = built
+    log = settings.home / "dbt" / "logs" / "dbt.log"
+    prepared = PreparedProject(settings)
+    assert prepared.manifest_for(settings, {"as_of_date": "2025-03-01"}) is None
+    parses_before = log.read_text().count("Found ")
+    ahead = build(settings, force=True, prepared=prepared)
+    assert log.read_text().count("Found ") == parses_before + 1  # the head start's parse, not the build's
+    parsing = build(settings, force=True)
+    assert log.read_text().count("Found ") == parses_before + 2
+    assert ahead.ok and sorted(n.unique_id for n in ahead.nodes) == sorted(n.unique_id for n in parsing.nodes)
+
+
+def test_a_failing_unit_test_is_never_remembered_as_passed(built, tmp_path, monkeypatch):
+    """A project whose unit test fails: the build fails naming it, no verdict is recorded, and the next build runs
+    the unit tests again. (Last in the module: it leaves the stack built from the broken project.)"""
+    settings, _, _, _ = built
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    unit_yml = project / "models" / "marts" / "_marts_unit_tests.yml"
+    expected = "rfm_total_score: 3, rfm_segment: Lost}"
+    assert expected in unit_yml.read_text()
+    unit_yml.write_text(unit_yml.read_text().replace(expected, "rfm_total_score: 4, rfm_segment: Lost}"))
+    monkeypatch.setattr("pipeline.transform.DBT_PROJECT_DIR", project)
+    for _ in range(2):
+        with pytest.raises(TransformError, match="rfm_fewer_than_five_customers") as failed:
+            build(settings, force=True)
+        assert failed.value.report is not None and failed.value.report.unit_tests_passed_before == 0
+        assert unit_tests.passed_before(unit_tests.digest(project, "local", {})) is None

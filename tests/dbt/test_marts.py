@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from pipeline.source import source_dsn
-from pipeline.transform import TransformReport, build
+from pipeline.transform import TransformReport, UnitTests, build
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,8 @@ def mart_checksums(settings) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(loaded_stack) -> tuple:
     settings = loaded_stack.settings
-    report = build(settings, force=True)  # another module may have built these very data already: build anyway
+    # Another module may have built these very data, and passed the unit tests, already: build and test anyway.
+    report = build(settings, force=True, unit_tests=UnitTests.ALWAYS)
     return settings, report, mart_checksums(settings)
 
 

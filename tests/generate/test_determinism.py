@@ -11,6 +11,7 @@ from psycopg import sql
 
 from pipeline.errors import ShopstreamError
 from pipeline.generate import SCALE_ROWS, generate, is_empty
+from pipeline.generate.tables import generate_tables
 from pipeline.naming import SOURCE_TABLES
 from pipeline.source import table_counts
 
@@ -93,3 +94,40 @@ def test_progress_reports_every_table_up_to_its_total(source_database: Callable[
     for table in SOURCE_TABLES:
         done = [d for t, d, total in reports if t == table and total == counts[table]]
         assert done[0] == 0 and done[-1] == counts[table]
+
+
+def schema_objects(dsn: str) -> list[tuple[str, str]]:
+    """Every key and index of the source tables, with its definition."""
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            """SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+               WHERE conrelid = ANY (%(tables)s::regclass[]) AND contype IN ('p', 'u', 'f')
+               UNION ALL
+               SELECT indexname::text, indexdef FROM pg_indexes WHERE tablename = ANY (%(tables)s::text[])
+               ORDER BY 1""",
+            {"tables": list(SOURCE_TABLES)},
+        ).fetchall()
+
+
+def test_a_build_failing_after_some_tables_were_copied_leaves_nothing(
+    source_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each table is copied while the next one is built: when the build fails after two tables were copied (and
+    their keys rebuilt), the error reaches the caller and the whole load rolls back, keys and indexes included."""
+    dsn = source_database()
+    schema = schema_objects(dsn)
+    assert len(schema) > len(SOURCE_TABLES)  # keys and indexes to lose
+
+    def two_tables_then_failure(scale: float, seed: int):
+        tables = generate_tables(scale, seed)
+        yield next(tables)
+        yield next(tables)
+        raise MemoryError("no memory left to build the orders")
+
+    monkeypatch.setattr("pipeline.generate.generate_tables", two_tables_then_failure)
+    with pytest.raises(MemoryError, match="build the orders"):
+        generate(dsn, scale=0.05, seed=1)
+    assert is_empty(dsn) and schema_objects(dsn) == schema
+    monkeypatch.undo()
+    counts = generate(dsn, scale=0.05, seed=1)  # and the next generate loads every table
+    assert table_counts(dsn) == counts and schema_objects(dsn) == schema
