@@ -20,11 +20,10 @@ import pytest
 
 from pipeline.load.snowflake_sql import create_raw_table
 from pipeline.settings import Settings
-from pipeline.source.server import free_port
 from pipeline.stream.tables import STREAM_SCHEMAS, STREAM_TABLES
 from pipeline.transform import DBT_PROJECT_DIR, TransformError, TransformReport, build, dbt_env, dbt_paths, runner
 from tests.dbt.test_snowflake_target import _COMMENT, _STRING, semantics_offenders, snowflake_stack
-from tests.helpers.snowflake import start_fakesnow
+from tests.helpers.cloud import fakesnow_connection, fakesnow_endpoint
 
 pytestmark = pytest.mark.slow
 
@@ -128,25 +127,13 @@ def _compile(settings: Settings) -> tuple[dict[str, str], dict[str, dict]]:
 
 @pytest.fixture(scope="module")
 def live_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRun]:
-    from snowflake.connector import connect
-
-    settings = snowflake_stack(tmp_path_factory.mktemp("sflive"))
+    settings = snowflake_stack(tmp_path_factory.mktemp("sflive"), stack="sflive")
     database = settings.warehouse.database
-    with start_fakesnow(port=free_port()) as server, pytest.MonkeyPatch.context() as env:
-        env.setenv("SNOWFLAKE_HOST", server["host"])
-        env.setenv("SNOWFLAKE_PORT", str(server["port"]))
-        env.setenv("SNOWFLAKE_PROTOCOL", server["protocol"])
-        env.setenv("SNOWFLAKE_USER", server["user"])
-        env.setenv("SNOWFLAKE_PASSWORD", server["password"])
+    with pytest.MonkeyPatch.context() as env, fakesnow_endpoint(env) as server:
         env.setenv("SNOWFLAKE_CONNECT_TIMEOUT", "30")
         env.setenv("SHOPSTREAM_PRIVACY_SALT", "salt-of-the-live-snowflake-test")
-        for name in ("SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_AUTHENTICATOR", "SHOPSTREAM_WAREHOUSE"):
-            env.delenv(name, raising=False)
-        connection = connect(
-            account="fakesnow", database=database, host=server["host"], port=server["port"],
-            protocol=server["protocol"], user=server["user"], password=server["password"],
-            login_timeout=30, network_timeout=60,
-        )  # fmt: skip
+        env.delenv("SHOPSTREAM_WAREHOUSE", raising=False)
+        connection = fakesnow_connection(server, database)
         try:
             cursor = connection.cursor()
             cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")

@@ -14,20 +14,21 @@ import pytest
 
 from pipeline.naming import StackNames
 from pipeline.settings import LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
-from pipeline.source.server import free_port
 from pipeline.transform import TransformReport, build
 from tests.dbt.raw_bootstrap import RAW_DDL, completed_revenue, snapshots, source_file
-from tests.helpers.snowflake import start_fakesnow
+from tests.helpers.cloud import fakesnow_connection, fakesnow_endpoint
 
 pytestmark = pytest.mark.slow
 
 STACK = "sfdbt"
 
 
-def snowflake_stack(home: Path) -> Settings:
-    names = StackNames(STACK)
+def snowflake_stack(home: Path, stack: str = STACK) -> Settings:
+    """A cloud stack on the fake account. fakesnow keeps its databases for the whole process, whatever server
+    serves them: a module that builds other models there (the live ones, incrementally) names its own stack."""
+    names = StackNames(stack)
     return Settings(
-        stack=STACK,
+        stack=stack,
         origin="test",
         home=home,
         source=SourceSettings(database=names.postgres_database),
@@ -65,25 +66,13 @@ def fill_raw(cursor, database: str) -> dict[str, list[dict]]:
 
 @pytest.fixture(scope="module")
 def snowflake_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
-    from snowflake.connector import connect
-
     settings = snowflake_stack(tmp_path_factory.mktemp("sf"))
     database = settings.warehouse.database
-    with start_fakesnow(port=free_port()) as server, pytest.MonkeyPatch.context() as env:
-        env.setenv("SNOWFLAKE_HOST", server["host"])
-        env.setenv("SNOWFLAKE_PORT", str(server["port"]))
-        env.setenv("SNOWFLAKE_PROTOCOL", server["protocol"])
-        env.setenv("SNOWFLAKE_USER", server["user"])
-        env.setenv("SNOWFLAKE_PASSWORD", server["password"])
+    with pytest.MonkeyPatch.context() as env, fakesnow_endpoint(env) as server:
         env.setenv("SNOWFLAKE_CONNECT_TIMEOUT", "30")
         env.setenv("SHOPSTREAM_PRIVACY_SALT", "salt-of-the-snowflake-test-stack")  # a cloud stack's secret
-        for name in ("SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_AUTHENTICATOR", "SHOPSTREAM_WAREHOUSE"):
-            env.delenv(name, raising=False)
-        connection = connect(
-            account="fakesnow", database=database, host=server["host"], port=server["port"],
-            protocol=server["protocol"], user=server["user"], password=server["password"],
-            login_timeout=30, network_timeout=60,
-        )  # fmt: skip
+        env.delenv("SHOPSTREAM_WAREHOUSE", raising=False)
+        connection = fakesnow_connection(server, database)
         try:
             cursor = connection.cursor()
             latest = fill_raw(cursor, database)

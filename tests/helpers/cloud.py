@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -139,6 +140,17 @@ def fakesnow_endpoint(env: pytest.MonkeyPatch) -> Iterator[dict]:
         for name in ("SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_AUTHENTICATOR"):
             env.delenv(name, raising=False)
         yield options
+
+
+def fakesnow_connection(server: dict, database: str) -> Any:
+    """A Snowflake connector connection to the fakesnow `server` (password login: fakesnow knows no key pairs)."""
+    from snowflake.connector import connect as connect_snowflake
+
+    return connect_snowflake(
+        account="fakesnow", database=database, host=server["host"], port=server["port"],
+        protocol=server["protocol"], user=server["user"], password=server["password"],
+        login_timeout=30, network_timeout=60,
+    )  # fmt: skip
 
 
 @pytest.fixture
