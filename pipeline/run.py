@@ -78,11 +78,18 @@ def generate_if_empty(
 ) -> dict[str, int] | None:
     """Fill an empty source with demo data (seed None: the stack's data variant); a source that already has data
     is left alone (None)."""
-    from pipeline.generate import generate, is_empty
+    from pipeline.generate import is_empty
+
+    return generate_demo_data(settings, dsn, scale, seed, progress) if is_empty(dsn) else None
+
+
+def generate_demo_data(
+    settings: Settings, dsn: str, scale: float, seed: int | None, progress: Progress | None = None
+) -> dict[str, int]:
+    """Fill the empty source with demo data (seed None: the stack's data variant); rows per table."""
+    from pipeline.generate import generate
     from pipeline.variant import stack_seed
 
-    if not is_empty(dsn):
-        return None
     seed = stack_seed(settings) if seed is None else seed
 
     def table_progress(what: str, done: int, total: int) -> None:
@@ -156,10 +163,11 @@ def run_all(
     # New data means a build: dbt's import and parse (seconds of pure Python) then overlap with moving the data,
     # which mostly waits on PostgreSQL, Parquet and DuckDB. On a rerun over the same data dbt may have nothing to do
     # (see pipeline.transform.fingerprint), and a parse would only compete with the extract for the CPU.
-    prepared = _prepare_transform(settings) if is_empty(dsn) else None
+    empty = is_empty(dsn)
+    prepared = _prepare_transform(settings) if empty else None
     step(
         "generate",
-        lambda: generate_if_empty(settings, dsn, scale, seed, progress),
+        lambda: generate_demo_data(settings, dsn, scale, seed, progress) if empty else None,
         lambda rows: (
             "source already has data, kept it" if rows is None else f"{sum(rows.values()):,} rows (SF {scale})"
         ),

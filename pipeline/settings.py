@@ -294,18 +294,18 @@ def temporary_environment(values: Mapping[str, str | None]) -> Iterator[None]:
     libraries that read the environment themselves (dbt's profile, the Snowflake connector), never for settings."""
     saved = {name: os.environ.get(name) for name in values}
     try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _set_environment(values)
         yield
     finally:
-        for name, was in saved.items():
-            if was is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = was
+        _set_environment(saved)
+
+
+def _set_environment(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def shopstream_home() -> Path:
