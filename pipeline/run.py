@@ -21,6 +21,7 @@ from pipeline.settings import DBT_PROJECT_DIR, Settings
 if TYPE_CHECKING:  # each step's package loads when the step runs: `shopstream transform` needs no Arrow or psycopg
     from pipeline.extract import ExtractReport
     from pipeline.load import LoadReport
+    from pipeline.transform import PreparedProject
     from pipeline.transform.report import TransformReport
     from pipeline.transform.unit_tests import UnitTests
 
@@ -71,19 +72,26 @@ class RunSummary:
 def generate_if_empty(
     settings: Settings, dsn: str, scale: float, seed: int | None, progress: Progress | None = None
 ) -> dict[str, int] | None:
-    """Fill an empty source with demo data (seed None: the stack's data variant) and return rows per table; a source
-    that already has data is left alone (None)."""
-    from pipeline.generate import generate, is_empty
+    """Fill an empty source with demo data (seed None: the stack's data variant); a source that already has data
+    is left alone (None)."""
+    from pipeline.generate import is_empty
+
+    return generate_demo_data(settings, dsn, scale, seed, progress) if is_empty(dsn) else None
+
+
+def generate_demo_data(
+    settings: Settings, dsn: str, scale: float, seed: int | None, progress: Progress | None = None
+) -> dict[str, int]:
+    """Fill the empty source with demo data (seed None: the stack's data variant); rows per table."""
+    from pipeline.generate import generate
     from pipeline.variant import stack_seed
 
-    if not is_empty(dsn):
-        return None
+    seed = stack_seed(settings) if seed is None else seed
 
     def table_progress(what: str, done: int, total: int) -> None:
         if progress:
             progress(f"generate {what}", done, total)
 
-    seed = stack_seed(settings) if seed is None else seed
     return generate(dsn, scale=scale, seed=seed, progress=table_progress)
 
 
@@ -99,6 +107,7 @@ def transform(
     as_of_date: str | None = None,
     force: bool = False,
     unit_tests: UnitTests | None = None,
+    prepared: PreparedProject | None = None,
 ) -> TransformReport | None:
     """`dbt build` of the project (None when the project is not there); skipped when nothing changed unless forced.
     Unit tests run when the project changed since they last passed (`unit_tests` ALWAYS: anyway)."""
@@ -113,6 +122,7 @@ def transform(
         progress=progress,
         force=force,
         unit_tests=unit_tests or UnitTests.AUTO,
+        prepared=prepared,
     )
 
 
@@ -137,6 +147,7 @@ def run_all(
     """Run the whole road once and return what each step did. Safe to rerun: nothing is duplicated."""
     from pipeline import source
     from pipeline.extract import extract
+    from pipeline.generate import is_empty
     from pipeline.load import load
     from pipeline.source.database import describe
 
@@ -149,9 +160,14 @@ def run_all(
         return result
 
     dsn = step("up", lambda: source.up(settings), lambda d: f"source ready at {describe(d)}")
+    # New data means a build: dbt's import and parse (seconds of pure Python) then overlap with moving the data,
+    # which mostly waits on PostgreSQL, Parquet and DuckDB. On a rerun over the same data dbt may have nothing to do
+    # (see pipeline.transform.fingerprint), and a parse would only compete with the extract for the CPU.
+    empty = is_empty(dsn)
+    prepared = _prepare_transform(settings) if empty else None
     step(
         "generate",
-        lambda: generate_if_empty(settings, dsn, scale, seed, progress),
+        lambda: generate_demo_data(settings, dsn, scale, seed, progress) if empty else None,
         lambda rows: (
             "source already has data, kept it" if rows is None else f"{sum(rows.values()):,} rows (SF {scale})"
         ),
@@ -170,12 +186,22 @@ def run_all(
         ),
     )
     if transform_available():
-        summary.transform = step("transform", lambda: transform(settings, progress, force=force), describe_transform)
+        summary.transform = step(
+            "transform", lambda: transform(settings, progress, force=force, prepared=prepared), describe_transform
+        )
         step("quality", lambda: write_quality_report(settings), describe_quality)
     else:
         log(SKIP_TRANSFORM)
     summary.status = stack_status(settings)
     return summary
+
+
+def _prepare_transform(settings: Settings) -> PreparedProject | None:
+    if not transform_available():
+        return None
+    from pipeline.transform import PreparedProject
+
+    return PreparedProject(settings)
 
 
 def write_quality_report(settings: Settings) -> Any:

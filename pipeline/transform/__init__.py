@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import DataTestsFailedError, ShopstreamError, brief
 from pipeline.progress import Progress
@@ -27,6 +29,7 @@ from pipeline.warehouse.snowflake import snowflake_warehouse
 __all__ = [
     "DBT_PROJECT_DIR",
     "NodeResult",
+    "PreparedProject",
     "TransformError",
     "TransformReport",
     "UnitTests",
@@ -69,6 +72,35 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
     return root / "target", root / "logs"
 
 
+class PreparedProject:
+    """dbt imported and the project parsed in a background thread, while the caller does something else (the road
+    moves data meanwhile): a build given it starts running nodes at once. Parsing reads the project and the
+    profile, never the warehouse, so it may overlap with loading it. If parsing fails, the build parses again
+    itself and reports what is wrong in its own words."""
+
+    def __init__(self, settings: Settings, build_vars: dict[str, str] | None = None) -> None:
+        self.build_vars = build_vars or {}
+        self._settings = settings
+        self._manifest: Any = None
+        self._thread = threading.Thread(target=self._parse, name="dbt-parse", daemon=True)
+        self._thread.start()
+
+    def manifest_for(self, settings: Settings, build_vars: dict[str, str]) -> Any:
+        """The parsed project, once parsing is over; None when it failed or was parsed for another build."""
+        self._thread.join()
+        same_build = settings == self._settings and build_vars == self.build_vars
+        return self._manifest if same_build else None
+
+    def _parse(self) -> None:
+        args = ["parse", *_vars_args(self.build_vars), *_common_args(self._settings, write_json=False)]
+        try:
+            manifest, errors = runner.invoke(args, dbt_env(self._settings))
+        except Exception:  # a failed head start only means the build parses itself
+            return
+        if not errors and hasattr(manifest, "nodes"):
+            self._manifest = manifest
+
+
 def build(
     settings: Settings,
     select: str | None = None,
@@ -78,6 +110,7 @@ def build(
     exclude: str | None = None,
     force: bool = False,
     unit_tests: UnitTests = UnitTests.AUTO,
+    prepared: PreparedProject | None = None,
 ) -> TransformReport:
     """Run `dbt build` (models, data tests, unit tests) for the stack and report every node.
 
@@ -86,7 +119,7 @@ def build(
     whose RAW data, dbt project and vars are those of the last successful full build does nothing and returns a
     report with `unchanged` set, unless `force` (see pipeline.transform.fingerprint). A full build leaves the unit
     tests out when they already passed for this very project on this engine, unless `unit_tests` is ALWAYS (see
-    pipeline.transform.unit_tests). Raises TransformError, carrying
+    pipeline.transform.unit_tests). `prepared` is the project parsed ahead of time. Raises TransformError, carrying
     the report, when a model or a test fails.
     """
     args = ["build"]
@@ -106,7 +139,8 @@ def build(
     if exclude:
         args += ["--exclude", exclude]
     args += _vars_args(build_vars)
-    report = _invoke(settings, args, progress, write_json=False)
+    manifest = prepared.manifest_for(settings, build_vars) if prepared else None
+    report = _invoke(settings, args, progress, write_json=False, manifest=manifest)
     report.unit_tests_passed_before = units_passed or 0
     unit_results = [node.status for node in report.nodes if node.resource_type == "unit_test"]
     if units_key and units_passed is None and all(status in ("pass", "success") for status in unit_results):
@@ -134,7 +168,9 @@ def docs(settings: Settings) -> Path:
     return index
 
 
-def _invoke(settings: Settings, args: list[str], progress: Progress | None, *, write_json: bool) -> TransformReport:
+def _invoke(
+    settings: Settings, args: list[str], progress: Progress | None, *, write_json: bool, manifest: Any = None
+) -> TransformReport:
     """Run one dbt command in this process (see pipeline.transform.runner) and report every node.
 
     Without `write_json`, dbt skips writing manifest.json and run_results.json (twice the manifest per build): the
@@ -148,7 +184,7 @@ def _invoke(settings: Settings, args: list[str], progress: Progress | None, *, w
     results_file.unlink(missing_ok=True)  # never report a previous run's results
     command = [*args, *_common_args(settings, write_json=write_json)]
     started = time.perf_counter()
-    returned, errors = runner.invoke(command, env, progress)
+    returned, errors = runner.invoke(command, env, progress, manifest)
     if hasattr(returned, "results"):
         report = report_from_execution(returned, target, log_path / "dbt.log")
     elif results_file.exists():

@@ -33,9 +33,12 @@ _RESULT_EVENTS = frozenset(
 )
 
 
-def invoke(args: list[str], env: dict[str, str], progress: Progress | None = None) -> tuple[Any, list[str]]:
+def invoke(
+    args: list[str], env: dict[str, str], progress: Progress | None = None, manifest: Any = None
+) -> tuple[Any, list[str]]:
     """Run one dbt command in this process: (what dbt returned, e.g. a RunExecutionResult, a Manifest or None, the
-    error messages it logged).
+    error messages it logged). With `manifest` (what `dbt parse` returned for the same project, profile and
+    environment), dbt skips parsing.
 
     dbt writes nothing to stdout (`--log-level none`): nodes are reported through `progress`, and the log file under
     `--log-path` gets dbt's info level: every node's outcome and every error. (Debug level, every SQL statement,
@@ -56,7 +59,7 @@ def invoke(args: list[str], env: dict[str, str], progress: Progress | None = Non
     command = [*args, "--log-level", "none", "--log-level-file", "info"]
     with _DBT_LOCK, temporary_environment({**env, **_QUIET_ENV}):
         try:
-            result = dbtRunner(callbacks=[on_event]).invoke(command)
+            result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(command)
         finally:
             release_duckdb()
     if result.exception is not None and not errors:

@@ -25,6 +25,7 @@ from pipeline.privacy.salt import ENV_SALT
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
 from pipeline.transform import (
     DBT_PROJECT_DIR,
+    PreparedProject,
     TransformError,
     TransformReport,
     UnitTests,
@@ -391,6 +392,21 @@ def test_unit_tests_rerun_only_when_the_project_changed(built, tmp_path):
     model = project / "models" / "marts" / "mart_customer_ltv.sql"
     model.write_text(model.read_text() + "\n-- edited\n")
     assert unit_tests.passed_before(unit_tests.digest(project, "local", {})) is None
+
+
+def test_a_project_parsed_ahead_is_built_without_parsing_again(built):
+    """`shopstream run` parses the project while it moves data: the build then starts at once (dbt logs no parse of
+    its own) and builds what a build that parses builds; a head start parsed for other vars is not used."""
+    settings, _, _, _ = built
+    log = settings.home / "dbt" / "logs" / "dbt.log"
+    prepared = PreparedProject(settings)
+    assert prepared.manifest_for(settings, {"as_of_date": "2025-03-01"}) is None
+    parses_before = log.read_text().count("Found ")
+    ahead = build(settings, force=True, prepared=prepared)
+    assert log.read_text().count("Found ") == parses_before + 1  # the head start's parse, not the build's
+    parsing = build(settings, force=True)
+    assert log.read_text().count("Found ") == parses_before + 2
+    assert ahead.ok and sorted(n.unique_id for n in ahead.nodes) == sorted(n.unique_id for n in parsing.nodes)
 
 
 def test_a_failing_unit_test_is_never_remembered_as_passed(built, tmp_path, monkeypatch):
