@@ -13,18 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline import source
 from pipeline.errors import ShopstreamError
-from pipeline.extract import ExtractReport, extract
-from pipeline.lake import Lake
-from pipeline.lake_contract import latest_manifest, validate_date
-from pipeline.load import LoadReport, load
+from pipeline.lake_contract import validate_date
 from pipeline.progress import Progress
 from pipeline.settings import DBT_PROJECT_DIR, Settings
-from pipeline.source.database import describe
-from pipeline.warehouse import warehouse_for
 
-if TYPE_CHECKING:  # the transform package (and dbt) is only imported when dbt runs
+if TYPE_CHECKING:  # each step's package loads when the step runs: `shopstream transform` needs no Arrow or psycopg
+    from pipeline.extract import ExtractReport
+    from pipeline.load import LoadReport
     from pipeline.transform import PreparedProject
     from pipeline.transform.report import TransformReport
     from pipeline.transform.unit_tests import UnitTests
@@ -149,7 +145,11 @@ def run_all(
     force: bool = False,
 ) -> RunSummary:
     """Run the whole road once and return what each step did. Safe to rerun: nothing is duplicated."""
+    from pipeline import source
+    from pipeline.extract import extract
     from pipeline.generate import is_empty
+    from pipeline.load import load
+    from pipeline.source.database import describe
 
     summary = RunSummary(extract_date=validate_date(extract_date))
 
@@ -233,6 +233,12 @@ def describe_transform(report: TransformReport) -> str:
 
 def stack_status(settings: Settings) -> StackStatus:
     """Where each layer lives and how many rows it holds, without starting or changing anything."""
+    from pipeline import source
+    from pipeline.lake import Lake
+    from pipeline.lake_contract import latest_manifest
+    from pipeline.source.database import describe
+    from pipeline.warehouse import warehouse_for
+
     status = StackStatus(
         stack=settings.stack,
         origin=settings.origin,

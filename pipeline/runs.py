@@ -14,8 +14,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
-
 from pipeline.errors import ShopstreamError
 from pipeline.settings import DuckDBWarehouse, Settings
 
@@ -89,6 +87,8 @@ def record(settings: Settings, run: RunRecord) -> bool:
         run.run_id, run.origin, run.command, run.started_at, run.seconds, run.outcome, run.exit_code, run.error,
         json.dumps(run.steps), json.dumps(run.layer_rows), run.quarantined_files, run.tests_passed, run.tests_failed,
     ]  # fmt: skip
+    import duckdb  # here, not at the top: every command imports this module when the CLI starts
+
     try:
         with duckdb.connect(str(warehouse.path)) as con:
             con.execute("CREATE SCHEMA IF NOT EXISTS RAW")

@@ -16,11 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipeline.lake import Lake
 from pipeline.naming import StackNames
 from pipeline.settings import Environment, Settings, resolve_settings
-from pipeline.warehouse import Warehouse, warehouse_for
+
+if TYPE_CHECKING:  # Arrow and the warehouse drivers load when a command first needs an edge, not at start-up
+    from pipeline.lake import Lake
+    from pipeline.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,12 @@ class Stack:
 
     @cached_property
     def lake(self) -> Lake:
+        from pipeline.lake import Lake
+
         return Lake.from_settings(self.settings.lake)
 
     @cached_property
     def warehouse(self) -> Warehouse:
+        from pipeline.warehouse import warehouse_for
+
         return warehouse_for(self.settings)

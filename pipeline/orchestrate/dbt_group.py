@@ -62,7 +62,7 @@ def _executable_args() -> dict[str, str]:
 def task_group(selectors: list[str]) -> Any:
     """The Cosmos task group of the dbt project (only `selectors`' part of it when given)."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import ExecutionMode, LoadMode, TestIndirectSelection
+    from cosmos.constants import ExecutionMode, LoadMode, TestBehavior, TestIndirectSelection
 
     return DbtTaskGroup(
         group_id="dbt",
@@ -76,12 +76,15 @@ def task_group(selectors: list[str]) -> Any:
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.LOCAL,
             invocation_mode=invocation_mode(),
-            # A model's test task runs only tests whose models are all built; the others are detached (below).
+            # A model's task runs only the tests whose models are all built; the others are detached (below).
             test_indirect_selection=TestIndirectSelection.CAUTIOUS,
             **_executable_args(),
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
+            # One `dbt build` task per model (and snapshot): the model, then its tests, in one dbt invocation. A
+            # separate test task would pay dbt's start-up and partial parse a second time for every model.
+            test_behavior=TestBehavior.BUILD,
             select=selectors,
             # A test on several models runs once all of them are built, not with the first one.
             should_detach_multiple_parents_tests=True,

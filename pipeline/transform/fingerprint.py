@@ -56,7 +56,7 @@ def project_digest(project_dir: Path) -> str:
 def raw_content(settings: Settings) -> list[list]:
     """[table, rows, sum of row hashes] for every RAW table dbt may read: the load history and load errors included,
     the run history (written by every command, read by no model) left out."""
-    from pipeline.load.duckdb import open_warehouse
+    from pipeline.warehouse.duckdb import open_warehouse
 
     with open_warehouse(settings, read_only=True) as con:
         tables = [

@@ -29,15 +29,20 @@ def _models(manifest: Path) -> set[str]:
     return {node["name"] for node in nodes if node["resource_type"] == "model"}
 
 
-def _models_with_own_tests(manifest: Path) -> set[str]:
-    """Models that are the only model some test depends on (Cosmos runs those tests in the model's test task)."""
+def _tests_on_several_models(manifest: Path) -> dict[str, set[str]]:
+    """Tests that read more than one model, with those models: Cosmos gives each a task after all of them."""
     nodes = json.loads(manifest.read_text())["nodes"]
-    tested = set()
+    detached = {}
     for node in nodes.values():
-        parents = [nodes[p]["name"] for p in node["depends_on"]["nodes"] if p.startswith("model.")]
-        if node["resource_type"] == "test" and len(parents) == 1:
-            tested.add(parents[0])
-    return tested
+        models = {nodes[p]["name"] for p in node["depends_on"]["nodes"] if p.startswith("model.")}
+        if node["resource_type"] == "test" and len(models) > 1:
+            detached[node["name"]] = models
+    return detached
+
+
+def _fqns(manifest: Path) -> dict[str, str]:
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {node["name"]: ".".join(node["fqn"]) for node in nodes if node["resource_type"] == "model"}
 
 
 def test_schedule_retries_and_timeout(dag) -> None:
@@ -63,23 +68,31 @@ def test_one_extract_and_one_load_per_source_table(dag) -> None:
     assert not any(t.startswith("extract_") for t in dag.get_task("extract_users").downstream_task_ids)
 
 
-def test_every_dbt_model_is_a_run_and_a_test_task_after_the_loads(dag, dbt_manifest: Path) -> None:
-    models, tested = _models(dbt_manifest), _models_with_own_tests(dbt_manifest)
-    assert models and tested, "the manifest has no models or no tests"
+def test_every_dbt_model_is_one_build_task_after_the_loads(dag, dbt_manifest: Path) -> None:
+    """One `dbt build` task per model: the model and the tests on it alone, in one dbt invocation; a test on several
+    models is a task of its own after all of them."""
+    models, detached = _models(dbt_manifest), _tests_on_several_models(dbt_manifest)
+    assert models and detached, "the manifest has no models or no test on several models"
+    fqns = _fqns(dbt_manifest)
+    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
+    assert not {t for t in dbt_tasks if t.endswith(("_run", ".run", ".test"))}, "a model still has run/test tasks"
     for model in models:
-        if model in tested:  # a run task, then a test task that gates the model's children
-            run, test = dag.get_task(f"dbt.{model}.run"), dag.get_task(f"dbt.{model}.test")
-            assert run.task_id in test.upstream_task_ids
-        else:  # Cosmos renders a model without tests of its own as one run task
-            run = dag.get_task(f"dbt.{model}_run")
-        assert run.pool == orchestrate.WAREHOUSE_POOL
+        build = dag.get_task(f"dbt.{model}_model_build")
+        assert build.select == f"fqn:{fqns[model]}"
+        assert build.pool == orchestrate.WAREHOUSE_POOL
+    for test, its_models in detached.items():
+        task = dag.get_task(f"dbt.{test}_test")
+        assert task.upstream_task_ids == {f"dbt.{model}_model_build" for model in its_models}
+        for model in its_models:  # left out of each model's own build
+            assert test in dag.get_task(f"dbt.{model}_model_build").exclude.split()
     # RAW is read first by stg_load_snapshots (the latest snapshot of each table): it waits for every load, and the
-    # staging views wait for its tests (rejected rows stop the run); marts come after the core models they select from.
-    assert {f"load_{t}" for t in SOURCE_TABLES} <= dag.get_task("dbt.stg_load_snapshots.run").upstream_task_ids
-    assert "dbt.stg_load_snapshots.test" in dag.get_task("dbt.stg_orders.run").upstream_task_ids
-    assert "dbt.fct_order_items_run" in dag.get_task("dbt.mart_daily_orders.run").upstream_task_ids
-    dim_customers = "dbt.dim_customers.run" if "dim_customers" in tested else "dbt.dim_customers_run"
-    assert "dbt.fct_orders.test" in dag.get_task(dim_customers).upstream_task_ids
+    # staging views wait for its build, tests included (rejected rows stop the run); marts come after the core
+    # models they select from.
+    snapshots = dag.get_task("dbt.stg_load_snapshots_model_build")
+    assert {f"load_{t}" for t in SOURCE_TABLES} <= snapshots.upstream_task_ids
+    assert snapshots.task_id in dag.get_task("dbt.stg_orders_model_build").upstream_task_ids
+    assert "dbt.fct_order_items_model_build" in dag.get_task("dbt.mart_daily_orders_model_build").upstream_task_ids
+    assert "dbt.fct_orders_model_build" in dag.get_task("dbt.dim_customers_model_build").upstream_task_ids
 
 
 def test_docs_and_summary_come_last(dag) -> None:
@@ -111,7 +124,7 @@ def test_each_dbt_task_gets_its_runs_stack_without_touching_the_environment(
     outputs = tmp_path / "alice.json"
     outputs.write_text(json.dumps(cloud_outputs("alice")))
     (tmp_path / "home" / "bob").mkdir(parents=True)  # a local stack `shopstream up` made
-    run_task = next(t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_id.endswith("_run"))
+    run_task = next(t for t in dag.tasks if t.task_id.startswith("dbt.") and t.task_id.endswith("_build"))
     before = dict(os.environ)
 
     monkeypatch.setenv("SHOPSTREAM_OUTPUTS", str(outputs))

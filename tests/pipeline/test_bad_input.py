@@ -98,6 +98,7 @@ BAD_FILES: dict[str, Callable[[pa.Table], bytes]] = {
     "NULL key": lambda t: parquet_bytes(_with_null(t, "id")),
     "NULL in a required column": lambda t: parquet_bytes(_with_null(t, _required_non_key(t))),
     "duplicate keys": lambda t: parquet_bytes(pa.concat_tables([t, t.slice(0, 1)])),
+    "duplicate keys in key order": lambda t: parquet_bytes(pa.concat_tables([t, t.slice(1, 1)]).sort_by("id")),
 }
 LAKE_CASES = [(kind, table) for kind in BAD_FILES for table in SOURCE_TABLES]
 
