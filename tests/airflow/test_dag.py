@@ -24,11 +24,6 @@ def dag(airflow_env: dict[str, str]):
     return bag.dags["shopstream_daily"]
 
 
-def _models(manifest: Path) -> set[str]:
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    return {node["name"] for node in nodes if node["resource_type"] == "model"}
-
-
 def _tests_on_several_models(manifest: Path) -> dict[str, set[str]]:
     """Tests that read more than one model, with those models: Cosmos gives each a task after all of them."""
     nodes = json.loads(manifest.read_text())["nodes"]
@@ -40,7 +35,8 @@ def _tests_on_several_models(manifest: Path) -> dict[str, set[str]]:
     return detached
 
 
-def _fqns(manifest: Path) -> dict[str, str]:
+def _model_fqns(manifest: Path) -> dict[str, str]:
+    """Every model's name and its fqn (what Cosmos selects a model's build by)."""
     nodes = json.loads(manifest.read_text())["nodes"].values()
     return {node["name"]: ".".join(node["fqn"]) for node in nodes if node["resource_type"] == "model"}
 
@@ -71,14 +67,13 @@ def test_one_extract_and_one_load_per_source_table(dag) -> None:
 def test_every_dbt_model_is_one_build_task_after_the_loads(dag, dbt_manifest: Path) -> None:
     """One `dbt build` task per model: the model and the tests on it alone, in one dbt invocation; a test on several
     models is a task of its own after all of them."""
-    models, detached = _models(dbt_manifest), _tests_on_several_models(dbt_manifest)
-    assert models and detached, "the manifest has no models or no test on several models"
-    fqns = _fqns(dbt_manifest)
+    fqns, detached = _model_fqns(dbt_manifest), _tests_on_several_models(dbt_manifest)
+    assert fqns and detached, "the manifest has no models or no test on several models"
     dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
     assert not {t for t in dbt_tasks if t.endswith(("_run", ".run", ".test"))}, "a model still has run/test tasks"
-    for model in models:
+    for model, fqn in fqns.items():
         build = dag.get_task(f"dbt.{model}_model_build")
-        assert build.select == f"fqn:{fqns[model]}"
+        assert build.select == f"fqn:{fqn}"
         assert build.pool == orchestrate.WAREHOUSE_POOL
     for test, its_models in detached.items():
         task = dag.get_task(f"dbt.{test}_test")
