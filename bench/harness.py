@@ -192,7 +192,7 @@ def shopstream_command() -> list[str]:
     beside = Path(sys.executable).with_name("shopstream")
     if beside.exists():
         return [str(beside)]
-    return [sys.executable, "-c", "from pipeline.cli import app; app()"]
+    return [sys.executable, "-c", "from pipeline.cli import main; main()"]
 
 
 def server_version(dsn: str) -> str:

@@ -8,10 +8,13 @@ SHOPSTREAM_DEBUG=1 to see the traceback instead.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import errno
 import functools
 import math
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -596,3 +599,30 @@ app.add_typer(grade_app, name="grade")
 # Commands defined in their own modules register themselves on `app` when imported.
 from pipeline.privacy import cli as _privacy_cli  # noqa: E402, F401
 from pipeline.quality import cli as _quality_cli  # noqa: E402, F401
+
+
+def main() -> None:
+    """The `shopstream` program: run the command, then exit without tearing the interpreter down.
+
+    After a build the process holds dbt's parsed project and DuckDB's bindings: freeing those objects one by one at
+    exit takes most of a second and changes nothing, as every command closes its files and connections before it
+    returns. So the exit handlers run (log handlers flush there), the output is flushed, and the process ends.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as stop:
+        code = _exit_code(stop.code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a reader that went away (`shopstream status | head -1`)
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    """sys.exit's convention: None is success, an int is the code, anything else is printed and means failure."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=sys.stderr)
+    return 1

@@ -4,8 +4,12 @@ needs them. A module-level import of any of them in a module the CLI imports at 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+from pipeline.settings import ENV_HOME
 
 HEAVY = ("pyarrow", "duckdb", "numpy", "pandas", "psycopg", "dbt", "adbc_driver_manager", "sklearn")
 
@@ -22,3 +26,26 @@ def test_the_cli_imports_no_heavy_library_at_start_up() -> None:
     ).stdout.strip()
 
     assert loaded == "", f"imported when the CLI starts: {loaded}"
+
+
+def _program(*args: str, home: str) -> subprocess.CompletedProcess[str]:
+    """The installed `shopstream` program (pipeline.cli.main), as a user runs it."""
+    script = [sys.executable, "-c", "import sys; from pipeline.cli import main; sys.argv[0] = 'shopstream'; main()"]
+    return subprocess.run(
+        [*script, *args], capture_output=True, text=True, env={**os.environ, ENV_HOME: home}, timeout=60
+    )
+
+
+def test_the_program_exits_with_each_outcome_code_and_all_its_output(tmp_path: Path) -> None:
+    """`main` ends the process itself, without the interpreter's tear-down: each outcome keeps its exit code (an
+    `os._exit(0)` fails here) and its whole output."""
+    helped = _program("--help", home=str(tmp_path))
+    mistyped = _program("no-such-command", home=str(tmp_path))
+    refused = _program("run", "--local", "--scale", "-1", home=str(tmp_path))
+    missing = _program("transform", "--local", "--stack", "nowhere", home=str(tmp_path))
+
+    help_text = " ".join(helped.stdout.split())
+    assert helped.returncode == 0 and help_text.endswith("then shopstream status."), help_text[-200:]
+    assert mistyped.returncode == 2 and "No such command" in mistyped.stderr
+    assert refused.returncode == 1 and refused.stderr.startswith("error: --scale must be positive")
+    assert missing.returncode == 1 and "run `shopstream load --stack nowhere` first" in " ".join(missing.stderr.split())
