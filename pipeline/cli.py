@@ -15,6 +15,7 @@ import functools
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -606,13 +607,17 @@ def main() -> None:
 
     After a build the process holds dbt's parsed project and DuckDB's bindings: freeing those objects one by one at
     exit takes most of a second and changes nothing, as every command closes its files and connections before it
-    returns. So the exit handlers run (log handlers flush there), the output is flushed, and the process ends.
+    returns. So the exit handlers run (log handlers flush there), the output is flushed, and the process ends. If a
+    thread of the command's is still working, the interpreter exits as usual instead: it waits for that thread.
     """
     try:
         app()
         code = 0
     except SystemExit as stop:
         code = _exit_code(stop.code)
+    others = [thread for thread in threading.enumerate() if thread is not threading.main_thread()]
+    if any(thread.is_alive() and not thread.daemon for thread in others):
+        sys.exit(code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # a reader that went away (`shopstream status | head -1`)

@@ -49,3 +49,31 @@ def test_the_program_exits_with_each_outcome_code_and_all_its_output(tmp_path: P
     assert mistyped.returncode == 2 and "No such command" in mistyped.stderr
     assert refused.returncode == 1 and refused.stderr.startswith("error: --scale must be positive")
     assert missing.returncode == 1 and "run `shopstream load --stack nowhere` first" in " ".join(missing.stderr.split())
+
+
+LATE_WRITER = """
+import sys, threading, time
+from pathlib import Path
+import pipeline.cli
+
+def command():
+    def write_late():
+        time.sleep(0.5)
+        Path(sys.argv[1]).write_text("written")
+    threading.Thread(target=write_late).start()
+    sys.exit(4)
+
+pipeline.cli.app = command
+pipeline.cli.main()
+"""
+
+
+def test_the_program_waits_for_a_thread_still_working(tmp_path: Path) -> None:
+    """A command that returns while a (non-daemon) thread of its still writes: the process exits only after the
+    thread is done, with the command's exit code. Ending the process at once would lose the file."""
+    target = tmp_path / "late.txt"
+
+    done = subprocess.run([sys.executable, "-c", LATE_WRITER, str(target)], capture_output=True, text=True)
+
+    assert done.returncode == 4, done.stderr
+    assert target.read_text() == "written"
