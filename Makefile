@@ -33,6 +33,7 @@ $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
 	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# The repo's own packages are installed editable, outside site-packages: compileall does them.
 install-core: $(UV) ## install the core pipeline and dbt into .venv
 	@$(UV) sync --frozen --inexact --quiet
 	@$(BIN)/python -m compileall -q pipeline
