@@ -33,13 +33,14 @@ $(UV):
 	@$(PYTHON) -m venv $(TOOLS)
 	@$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# The repo's own packages are installed editable, outside site-packages: compileall does them.
 install-core: $(UV) ## install the core pipeline and dbt into .venv
 	@$(UV) sync --frozen --inexact --quiet
 	@$(BIN)/python -m compileall -q pipeline
 
 install-all: $(UV) ## install every part (cloud, infra, airflow, dashboard, dev) into .venv
 	@$(UV) sync --frozen --all-extras --all-groups --quiet
-	@$(BIN)/python -m compileall -q pipeline dags bench
+	@$(BIN)/python -m compileall -q pipeline infra dashboard dags bench
 
 run: install-core ## run the whole local road: up → generate → extract → load → dbt build → summary
 	@$(BIN)/shopstream run --local --stack $(STACK) --scale $(SCALE) --seed $(SEED)
