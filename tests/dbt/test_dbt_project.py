@@ -34,6 +34,7 @@ from pipeline.transform import (
     dbt_env,
     docs,
     fingerprint,
+    parse_inputs,
     unit_tests,
 )
 from tests.dbt.raw_bootstrap import DELETED_USER, completed_revenue, write_raw
@@ -446,3 +447,15 @@ def test_the_collector_pause_leaves_the_callers_choice_and_survives_errors():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_stacks_share_a_parse_only_when_dbt_would_parse_them_alike(tmp_path, monkeypatch):
+    """A parse names the DuckDB catalog (the file's name) in every node: a warehouse file of the same name in another
+    folder, with another privacy salt, can reuse it; another file name cannot."""
+    monkeypatch.delenv("SHOPSTREAM_PRIVACY_SALT", raising=False)
+    first, moved = local_stack(tmp_path / "first"), local_stack(tmp_path / "moved")
+    assert first.warehouse.path.name == moved.warehouse.path.name and first.home != moved.home
+    assert dbt_env(first)[ENV_SALT] != dbt_env(moved)[ENV_SALT]  # each stack's own random salt
+    assert parse_inputs(first) == parse_inputs(moved)
+    renamed = moved.model_copy(update={"warehouse": DuckDBWarehouse(path=moved.home / "shopstream_other.duckdb")})
+    assert parse_inputs(renamed) != parse_inputs(first)
