@@ -15,15 +15,20 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ShopstreamError
 from pipeline.grade.figures import MODEL_SCHEMAS, DuckDBReader, figure_columns, mart_figures, mart_rows, raw_counts
 from pipeline.naming import StackNames, is_live_mart
-from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
+from pipeline.settings import DBT_PROJECT_DIR, DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
 from pipeline.source.server import free_port
+from pipeline.transform.fingerprint import project_digest
+
+if TYPE_CHECKING:
+    from pipeline.transform import PreparedProject
 
 KEY_FORMAT = 1
 # The reference road's extraction date: partitions are named after it, no figure depends on it.
@@ -31,11 +36,19 @@ KEY_EXTRACT_DATE = "2000-01-01"
 # dbt models only: the project's tests are the student's check (`data_tests`), not the key's.
 KEY_BUILD_EXCLUDE = "resource_type:test resource_type:unit_test"
 
+# Every scratch road's warehouse file has this one name, so its DuckDB catalog (dbt's `target.database`) is the same
+# for every key: the dbt project is parsed once per process and that parse builds every key (a class of keys pays
+# dbt's parse once, not once per student).
+KEY_WAREHOUSE_FILE = "shopstream_answer_key.duckdb"
+
 _ROOT = Path(__file__).resolve().parents[2]
 # What the key depends on besides (seed, scale): a change here makes cached keys stale.
 _ROAD = ("pipeline/generate", "pipeline/source/schema.sql", "dbt/models", "dbt/macros", "dbt/dbt_project.yml")
 
 Key = dict[str, Any]
+
+_PARSED: dict[str, PreparedProject] = {}  # the project's digest → its parse for keys' scratch roads
+_PARSED_LOCK = threading.Lock()
 
 
 def default_keys_dir(cohort: str) -> Path:
@@ -109,6 +122,7 @@ def build_key(stack: str, seed: int, scale: float) -> Key:
     scratch = Path(tempfile.mkdtemp(prefix="shopstream-key-"))
     scratch.chmod(0o755)  # as root the embedded server runs as a system user that must traverse this folder
     settings = scratch_settings(stack, scratch / stack)
+    parsed_project = _parsed_project(settings)  # parses in the background the first time, while data is generated
     try:
         try:
             generate(source.up(settings), scale=scale, seed=seed)
@@ -118,7 +132,7 @@ def build_key(stack: str, seed: int, scale: float) -> Key:
             source.down(settings)
         if report.quarantined:
             raise ShopstreamError(f"the reference road quarantined {len(report.quarantined)} file(s); key not built")
-        build(settings, exclude=KEY_BUILD_EXCLUDE)
+        build(settings, exclude=KEY_BUILD_EXCLUDE, prepared=parsed_project)
         assert isinstance(settings.warehouse, DuckDBWarehouse)  # the caller dispatched on the warehouse kind
         reader = DuckDBReader(str(settings.warehouse.path))
         try:
@@ -136,6 +150,18 @@ def build_key(stack: str, seed: int, scale: float) -> Key:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _parsed_project(settings: Settings) -> PreparedProject:
+    """The dbt project parsed once in this process for every key's scratch road (again if the project changed)."""
+    from pipeline.transform import PreparedProject
+
+    project = project_digest(DBT_PROJECT_DIR)
+    with _PARSED_LOCK:
+        if project not in _PARSED:
+            _PARSED.clear()
+            _PARSED[project] = PreparedProject(settings)
+        return _PARSED[project]
+
+
 def scratch_settings(stack: str, home: Path) -> Settings:
     """A local stack under `home` with its own PostgreSQL port: nothing shared with the real stack of that name."""
     names = StackNames(stack)
@@ -145,7 +171,7 @@ def scratch_settings(stack: str, home: Path) -> Settings:
         home=home,
         source=SourceSettings(database=names.postgres_database, port=free_port()),
         lake=LakeSettings(uri=str(home / "lake")),
-        warehouse=DuckDBWarehouse(path=home / names.duckdb_file),
+        warehouse=DuckDBWarehouse(path=home / KEY_WAREHOUSE_FILE),
     )
 
 

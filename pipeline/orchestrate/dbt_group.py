@@ -11,7 +11,9 @@ which Cosmos hands to dbt for that one invocation. Nothing here touches the proc
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import gc
 import shutil
 import sys
 from pathlib import Path
@@ -96,7 +98,8 @@ def task_group(selectors: list[str]) -> Any:
             # costs about a third of a small model's time.
             "dbt_cmd_global_flags": ["--log-level-file", "info"],
             "interceptors": [per_run_stack],
-            "post_execute": release_connections,
+            "pre_execute": freeze_the_heap,
+            "post_execute": after_dbt_task,
         },
     )
 
@@ -114,10 +117,28 @@ def per_run_stack(context: Any, operator: Any) -> None:
     )
 
 
-def release_connections(context: Any, result: object = None) -> None:
-    """After an in-process dbt task, let go of the DuckDB file dbt-duckdb keeps open for the whole process, so the
-    next task in the same process (`dag.test()`) can open the warehouse (the same release `shopstream transform`
-    does after each dbt command)."""
+def freeze_the_heap(context: Any) -> None:
+    """Before an in-process dbt task: put every object alive so far out of the garbage collector's sight.
+
+    After each in-process dbt command Cosmos runs a full `gc.collect()`, to free the semaphores dbt's adapters hold.
+    Scanning the whole heap of Airflow, the DAG and dbt that way costs about 0.6 s per task; with the heap frozen,
+    the collection scans only what the dbt command made (its semaphores included). `after_dbt_task` thaws the heap;
+    if the task fails before that, the exit does (frozen objects at exit make DuckDB's bindings report leaks).
+    """
+    atexit.unregister(gc.unfreeze)
+    atexit.register(gc.unfreeze)
+    gc.freeze()
+
+
+def after_dbt_task(context: Any, result: object = None) -> None:
+    """After an in-process dbt task: the heap back under the garbage collector, and the warehouse released."""
+    gc.unfreeze()
+    release_connections()
+
+
+def release_connections() -> None:
+    """Let go of the DuckDB file dbt-duckdb keeps open for the whole process, so the next task in the same process
+    (`dag.test()`) can open the warehouse (the same release `shopstream transform` does after each dbt command)."""
     from pipeline.transform.runner import release_duckdb
 
     release_duckdb()

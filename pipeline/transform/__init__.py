@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.errors import DataTestsFailedError, ShopstreamError, brief
 from pipeline.progress import Progress
-from pipeline.settings import DBT_PROJECT_DIR, DuckDBWarehouse, Settings
+from pipeline.settings import DBT_PROJECT_DIR, ENV_PRIVACY_SALT, DuckDBWarehouse, Settings
 from pipeline.transform import fingerprint, runner
 from pipeline.transform.report import NodeResult, TransformReport, read_run_results, report_from_execution
 from pipeline.transform.unit_tests import EXCLUDE_UNIT_TESTS, UnitTests, passed_before, record_passed
@@ -36,6 +36,7 @@ __all__ = [
     "build",
     "dbt_env",
     "docs",
+    "parse_inputs",
 ]
 
 
@@ -72,6 +73,17 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
     return root / "target", root / "logs"
 
 
+def parse_inputs(settings: Settings) -> dict[str, str]:
+    """What dbt's parse of the project depends on for a stack: the profile's variables, with the DuckDB file by its
+    name only (the name is the catalog, dbt's `target.database`, written into every parsed source and model; the
+    folder is only where dbt connects at run time). The privacy salt is left out: models read it when they are
+    compiled, never when they are parsed. Two stacks with equal inputs can be built from one parse."""
+    inputs = {name: value for name, value in dbt_env(settings).items() if name != ENV_PRIVACY_SALT}
+    if isinstance(settings.warehouse, DuckDBWarehouse):
+        inputs["SHOPSTREAM_DUCKDB_PATH"] = settings.warehouse.path.name
+    return inputs
+
+
 class PreparedProject:
     """dbt imported and the project parsed in a background thread, while the caller does something else (the road
     moves data meanwhile): a build given it starts running nodes at once. Parsing reads the project and the
@@ -86,9 +98,10 @@ class PreparedProject:
         self._thread.start()
 
     def manifest_for(self, settings: Settings, build_vars: dict[str, str]) -> Any:
-        """The parsed project, once parsing is over; None when it failed or was parsed for another build."""
+        """The parsed project, once parsing is over; None when it failed or was parsed for another build (other
+        vars, another target or another warehouse name: see `parse_inputs`)."""
         self._thread.join()
-        same_build = settings == self._settings and build_vars == self.build_vars
+        same_build = parse_inputs(settings) == parse_inputs(self._settings) and build_vars == self.build_vars
         return self._manifest if same_build else None
 
     def _parse(self) -> None:

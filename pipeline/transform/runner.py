@@ -9,8 +9,11 @@ warehouse, possibly another stack's.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from pipeline.progress import Progress
@@ -44,8 +47,6 @@ def invoke(
     `--log-path` gets dbt's info level: every node's outcome and every error. (Debug level, every SQL statement,
     costs about a third of a small build's time; `dbt --debug` from a shell shows it when needed.)
     """
-    from dbt.cli.main import dbtRunner
-
     errors: list[str] = []
 
     def on_event(event: Any) -> None:
@@ -57,7 +58,9 @@ def invoke(
             progress(f"dbt {_node_name(data)}", int(getattr(data, "index", 0) or 0), _node_total(data))
 
     command = [*args, "--log-level", "none", "--log-level-file", "info"]
-    with _DBT_LOCK, temporary_environment({**env, **_QUIET_ENV}):
+    with _DBT_LOCK, temporary_environment({**env, **_QUIET_ENV}), collector_paused():
+        from dbt.cli.main import dbtRunner
+
         try:
             result = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(command)
         finally:
@@ -65,6 +68,27 @@ def invoke(
     if result.exception is not None and not errors:
         errors.append(str(result.exception) or type(result.exception).__name__)
     return result.result, errors
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector paused while dbt is imported and runs, resumed after.
+
+    Importing dbt, parsing the project and building it allocate hundreds of thousands of objects that stay alive
+    until the command ends (dbt's classes, the manifest, the compiled nodes). With the collector on, CPython scans
+    them in some 900 collections, five of them over the whole heap: 0.9 s of work in a 6-second `shopstream
+    transform` at SF 1, which is about 0.4 s faster paused. The build keeps the garbage cycles it makes until the
+    collector resumes (some 30 MiB more at the peak, at any scale: the data stays in DuckDB), and the next
+    automatic collection frees them.
+    """
+    if not gc.isenabled():  # paused by the caller: theirs to resume
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def release_duckdb() -> None:

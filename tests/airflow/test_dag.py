@@ -147,3 +147,22 @@ def test_every_task_of_the_dag_takes_the_runs_stack_param(dag) -> None:
     assert dag.params[orchestrate.STACK_PARAM] == ""
     interceptors = {t.task_id: getattr(t, "interceptors", None) for t in dag.tasks if t.task_id.startswith("dbt.")}
     assert interceptors and all(found and found[0].__name__ == "per_run_stack" for found in interceptors.values())
+
+
+def test_each_dbt_task_hides_the_heap_from_the_collection_after_dbt_and_thaws_it(dag) -> None:
+    """Cosmos runs a full `gc.collect()` after each in-process dbt command: the task freezes the heap before (so
+    that collection scans only what dbt made) and thaws it after. Fails if a dbt task lacks either hook, or if a
+    hook leaves the heap as it found it."""
+    import gc
+
+    dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    assert dbt_tasks and all(t._pre_execute_hook and t._post_execute_hook for t in dbt_tasks)
+    task = dbt_tasks[0]
+    try:
+        assert gc.get_freeze_count() == 0
+        task._pre_execute_hook({})
+        assert gc.get_freeze_count() > 1000  # Airflow, the DAG and dbt's modules
+        task._post_execute_hook({}, None)
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()

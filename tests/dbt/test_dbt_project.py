@@ -7,6 +7,7 @@ named, and stop dbt from building on top of it.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from pipeline.transform import (
     dbt_env,
     docs,
     fingerprint,
+    parse_inputs,
     unit_tests,
 )
 from tests.dbt.raw_bootstrap import DELETED_USER, completed_revenue, write_raw
@@ -72,10 +74,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict, Tra
     module of this session already ran them)."""
     settings = local_stack(tmp_path_factory.mktemp("stack"))
     latest = write_raw(settings.warehouse.path)
-    progress: list[tuple[str, int, int]] = []
+    progress: list[tuple[str, int, int, bool]] = []  # and whether the garbage collector was on at that node
     report = build(
         settings,
-        progress=lambda what, done, total: progress.append((what, done, total)),
+        progress=lambda what, done, total: progress.append((what, done, total, gc.isenabled())),
         unit_tests=UnitTests.ALWAYS,
     )
     return settings, latest, report, progress
@@ -97,8 +99,10 @@ def test_build_runs_every_model_test_and_unit_test(built):
     assert report.node("rfm_scores_and_segments").status == "pass"
     assert all(node.seconds >= 0 for node in report.nodes)
     total = len(report.nodes)
-    assert sorted(done for _, done, _ in progress) == list(range(1, total + 1))  # one call per finished node
-    assert {reported_total for _, _, reported_total in progress} == {total}
+    assert sorted(done for _, done, _, _ in progress) == list(range(1, total + 1))  # one call per finished node
+    assert {reported_total for _, _, reported_total, _ in progress} == {total}
+    # The collector is paused while dbt runs (it would scan dbt's objects some 900 times) and resumed after.
+    assert not any(collecting for *_, collecting in progress) and gc.isenabled()
 
 
 def test_staging_reflects_the_latest_snapshot_of_each_table(built):
@@ -425,3 +429,33 @@ def test_a_failing_unit_test_is_never_remembered_as_passed(built, tmp_path, monk
             build(settings, force=True)
         assert failed.value.report is not None and failed.value.report.unit_tests_passed_before == 0
         assert unit_tests.passed_before(unit_tests.digest(project, "local", {})) is None
+
+
+def test_the_collector_pause_leaves_the_callers_choice_and_survives_errors():
+    """The pause around dbt resumes the collector even when dbt raises, and never turns on a collector the caller
+    had turned off."""
+    from pipeline.transform.runner import collector_paused
+
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("dbt failed")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_stacks_share_a_parse_only_when_dbt_would_parse_them_alike(tmp_path, monkeypatch):
+    """A parse names the DuckDB catalog (the file's name) in every node: a warehouse file of the same name in another
+    folder, with another privacy salt, can reuse it; another file name cannot."""
+    monkeypatch.delenv("SHOPSTREAM_PRIVACY_SALT", raising=False)
+    first, moved = local_stack(tmp_path / "first"), local_stack(tmp_path / "moved")
+    assert first.warehouse.path.name == moved.warehouse.path.name and first.home != moved.home
+    assert dbt_env(first)[ENV_SALT] != dbt_env(moved)[ENV_SALT]  # each stack's own random salt
+    assert parse_inputs(first) == parse_inputs(moved)
+    renamed = moved.model_copy(update={"warehouse": DuckDBWarehouse(path=moved.home / "shopstream_other.duckdb")})
+    assert parse_inputs(renamed) != parse_inputs(first)

@@ -224,9 +224,24 @@ def test_two_stacks_get_different_data_and_keys(alice: Settings, bob: Settings, 
     assert sums[0] != sums[1]
 
 
-def test_key_rebuilt_from_scratch_is_byte_identical(cohort: Cohort, alice_key: Key) -> None:
+def test_key_rebuilt_from_scratch_is_byte_identical(
+    cohort: Cohort, alice_key: Key, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rebuild is built from the dbt parse of the first key this process built (`alice_key`, with a parse of
+    its own): dbt does not parse again, and the key is the same bytes."""
+    from pipeline.transform import runner
+
+    dbt_commands: list[tuple[str, bool]] = []  # (command, given a parsed project)
+    run_dbt = runner.invoke
+
+    def counted(args: list[str], env: dict[str, str], progress=None, manifest=None):
+        dbt_commands.append((args[0], manifest is not None))
+        return run_dbt(args, env, progress, manifest)
+
+    monkeypatch.setattr(runner, "invoke", counted)
     cached = key_path(cohort.keys_dir, "alice").read_bytes()
     rebuilt = canonical_json(build_key("alice", variant_seed("alice", SALT), SCALE)).encode()
+    assert dbt_commands == [("build", True)]
     assert rebuilt == cached
     assert b"graded_at" not in cached
     # No load or extraction time is scored (model columns such as a live mart's `last_loaded_at` are only listed).
