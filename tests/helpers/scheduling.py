@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-# Folder → the session fixtures its modules share (tests/helpers/): built once, on the worker that runs the folder.
+# Folder → the costly session fixtures (tests/helpers/) its modules share: built once, on the worker that runs the
+# folder. tests/test_scheduling.py checks that no module outside the folder uses them.
 SHARED_SESSION_FIXTURES = {
-    "tests/grade/": "students' stacks `alice` and `bob` and their answer keys",
-    "tests/airflow/": "a migrated Airflow home and a parsed dbt manifest",
-    "tests/dashboard/": "a built warehouse (`marts_stack`)",
-    "tests/predict/": "a stack with the churn model's history (`churn_stack`)",
+    "tests/grade/": ("alice_key", "bob_key"),  # and the students' stacks `alice` and `bob` they are built from
+    "tests/airflow/": ("migrated_airflow", "airflow_env", "dbt_manifest"),
+    "tests/dashboard/": ("marts_stack",),
+    "tests/predict/": ("churn_stack",),
 }
 
 
