@@ -27,7 +27,7 @@ from pipeline.extract import extract
 from pipeline.grade.cohort import Student, grade_cohort
 from pipeline.grade.data_tests import run_data_tests
 from pipeline.grade.grader import grade_stack, load_other_keys
-from pipeline.grade.key import KEY_BUILD_EXCLUDE, ensure_key, free_port, key_path, read_key
+from pipeline.grade.key import KEY_BUILD_EXCLUDE, ensure_key, free_port, key_path, one_server_for_keys, read_key
 from pipeline.grade.rubric import Rubric, load_rubric
 from pipeline.load import load
 from pipeline.run import generate_if_empty
@@ -74,13 +74,14 @@ def main() -> None:
     keys_dir = home / "keys"
     try:
         stacks, key_seconds = [], []
-        for number in range(args.students):
-            stack = f"student{number + 1}"
-            print(f"building {stack} at SF {args.scale:g}…", flush=True)
-            stacks.append(build_stack(stack, args.scale))
-            started = time.perf_counter()
-            ensure_key(stack, variant_seed(stack, SALT), args.scale, keys_dir)
-            key_seconds.append(time.perf_counter() - started)
+        with one_server_for_keys():  # as `grade class` builds a class's keys
+            for number in range(args.students):
+                stack = f"student{number + 1}"
+                print(f"building {stack} at SF {args.scale:g}…", flush=True)
+                stacks.append(build_stack(stack, args.scale))
+                started = time.perf_counter()
+                ensure_key(stack, variant_seed(stack, SALT), args.scale, keys_dir)
+                key_seconds.append(time.perf_counter() - started)
         load_before = load_average()
         started = time.perf_counter()
         warehouse = stacks[0].warehouse

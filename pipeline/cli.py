@@ -95,11 +95,21 @@ def _one_line(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
+# Commands whose last long step is a dbt build: in the `shopstream` program (`main`), nothing after it needs the
+# memory the garbage collector would spend time freeing (see pipeline.transform.runner.exit_after_dbt).
+ENDS_WITH_DBT_BUILD = frozenset({"transform", "run"})
+_process_ends_with_command = False  # set by `main`: the process exits when its one command returns
+
+
 def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # Files a command creates (lake, warehouse, logs) hold personal data: readable by their owner only.
         os.umask(0o077)
+        if _process_ends_with_command and command.__name__ in ENDS_WITH_DBT_BUILD:
+            from pipeline.transform.runner import exit_after_dbt
+
+            exit_after_dbt()
         run = _start_run(command.__name__)
         try:
             result = command(*args, **kwargs)
@@ -610,6 +620,8 @@ def main() -> None:
     returns. So the exit handlers run (log handlers flush there), the output is flushed, and the process ends. If a
     thread of the command's is still working, the interpreter exits as usual instead: it waits for that thread.
     """
+    global _process_ends_with_command
+    _process_ends_with_command = True
     try:
         app()
         code = 0

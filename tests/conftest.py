@@ -15,6 +15,8 @@ from there (never from a conftest.py), and the fixtures are registered here:
     grading    students' local stacks, their answer keys and the cohort's salt
     infra      stack configuration of the Pulumi program tests (plain helpers, no fixtures)
     network    moto's S3 server on a free port (free ports: `pipeline.source.server.free_port`)
+
+and `scheduling` keeps the users of a costly session fixture on one xdist worker.
 """
 
 pytest_plugins = [
@@ -30,4 +32,5 @@ pytest_plugins = [
     "tests.helpers.dashboard",
     "tests.helpers.stream",
     "tests.helpers.grading",
+    "tests.helpers.scheduling",
 ]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.errors import ShopstreamError
 from pipeline.grade.grader import Grade, grade_stack, write_reports
-from pipeline.grade.key import Key, ensure_key, read_key
+from pipeline.grade.key import Key, ensure_key, one_server_for_keys, read_key
 from pipeline.grade.rubric import Rubric
 from pipeline.settings import Settings, resolve_settings
 from pipeline.variant import variant_seed
@@ -72,12 +72,13 @@ def grade_cohort(
         except ShopstreamError as exc:
             result.errors[student.id] = str(exc)
     keys: dict[str, Key] = {}
-    for student in students:  # keys one by one: each runs the reference road (PostgreSQL + dbt)
-        if student.id in settings:
-            if log:
-                log(f"answer key of {student.stack}")
-            stack_settings = settings[student.id]
-            keys[student.stack] = ensure_key(student.stack, seed_for(stack_settings, salt), scale, keys_dir)
+    with one_server_for_keys():  # keys one by one, each the reference road on one scratch PostgreSQL, then dbt
+        for student in students:
+            if student.id in settings:
+                if log:
+                    log(f"answer key of {student.stack}")
+                stack_settings = settings[student.id]
+                keys[student.stack] = ensure_key(student.stack, seed_for(stack_settings, salt), scale, keys_dir)
     others = {path.stem: read_key(path) for path in sorted(Path(keys_dir).glob("*.json"))}
 
     def grade_one(student: Student) -> tuple[str, Grade | str]:

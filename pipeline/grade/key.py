@@ -2,7 +2,8 @@
 
 The key is the pipeline's own road (generate → extract → load → dbt) run on the stack's data variant in a scratch
 folder: its own embedded PostgreSQL on a free port, its own lake directory and DuckDB file, deleted afterwards.
-The student's stack is never touched. Keys are cached per cohort (`<keys dir>/<stack>.json`) and are canonical
+Keys built inside `one_server_for_keys()` (a class's) share one scratch PostgreSQL instead, a database each. The
+student's stack is never touched. Keys are cached per cohort (`<keys dir>/<stack>.json`) and are canonical
 JSON — sorted keys, no timestamps, money as fixed two-decimal text — so a key rebuilt from scratch is the same
 bytes. A cached key is reused only while its seed, scale and the road's code (generator, schema, dbt project) are
 unchanged.
@@ -10,13 +11,14 @@ unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,23 +115,19 @@ def _is_current(key: Key, stack: str, seed: int, scale: float) -> bool:
 
 def build_key(stack: str, seed: int, scale: float) -> Key:
     """Run the reference road for (stack, seed, scale) in a scratch folder and read the key off its warehouse."""
-    from pipeline import source
     from pipeline.extract import extract
     from pipeline.generate import generate
     from pipeline.load import load
     from pipeline.transform import build
 
-    scratch = Path(tempfile.mkdtemp(prefix="shopstream-key-"))
-    scratch.chmod(0o755)  # as root the embedded server runs as a system user that must traverse this folder
-    settings = scratch_settings(stack, scratch / stack)
-    parsed_project = _parsed_project(settings)  # parses in the background the first time, while data is generated
-    try:
+    with _scratch_road(stack) as (settings, source_up, source_done):
+        parsed_project = _parsed_project(settings)  # parses in the background the first time, while data is generated
         try:
-            generate(source.up(settings), scale=scale, seed=seed)
+            generate(source_up(), scale=scale, seed=seed)
             extract(settings, KEY_EXTRACT_DATE)
             report = load(settings, KEY_EXTRACT_DATE)
         finally:
-            source.down(settings)
+            source_done()
         if report.quarantined:
             raise ShopstreamError(f"the reference road quarantined {len(report.quarantined)} file(s); key not built")
         build(settings, exclude=KEY_BUILD_EXCLUDE, prepared=parsed_project)
@@ -146,8 +144,107 @@ def build_key(stack: str, seed: int, scale: float) -> Key:
             }
         finally:
             reader.close()
+
+
+@contextlib.contextmanager
+def one_server_for_keys() -> Iterator[None]:
+    """Keys built inside the block (in any thread) share one scratch PostgreSQL, a database each, instead of
+    initialising and starting a server per key: that is about half of a small key's time. The server starts with
+    the first key built (never, when every key is cached) and is stopped and deleted with its folder at the end."""
+    global _shared_server
+    with _SHARED_LOCK:
+        server = None if _shared_server is not None else _SharedServer()  # inside another block: that one serves
+        if server is not None:
+            _shared_server = server
+    try:
+        yield
     finally:
+        if server is not None:
+            with _SHARED_LOCK:
+                _shared_server = None
+            server.close()
+
+
+class _SharedServer:
+    """A scratch folder whose embedded PostgreSQL serves the keys of `one_server_for_keys`, started on first use."""
+
+    def __init__(self) -> None:
+        self.root = _scratch_folder()
+        self.port = free_port()
+        self._lock = threading.Lock()
+
+    def settings_for(self, stack: str) -> Settings:
+        """The stack's scratch road: the server (and dbt's files) in the shared folder, the lake and the warehouse
+        in a folder of the stack's own."""
+        return scratch_settings(stack, self.root, port=self.port, road=self.root / stack)
+
+    def up(self, settings: Settings) -> str:
+        """The stack's database, new and empty, on the shared server (started if this is the first key)."""
+        from pipeline import source
+
+        with self._lock:  # one first start; `up` itself serialises the stacks' databases and roles
+            self._drop(settings)  # a stack keyed twice in one block starts from an empty database again
+            return source.up(settings)
+
+    def done(self, settings: Settings) -> None:
+        """The stack's data moved on to the warehouse: its database goes (the server stays for the next key)."""
+        with contextlib.suppress(ShopstreamError):
+            self._drop(settings)
+
+    def _drop(self, settings: Settings) -> None:
+        from psycopg import sql
+
+        from pipeline import source
+        from pipeline.source.database import open_connection
+        from pipeline.source.security import read_credentials
+
+        if read_credentials(settings.home) is None:
+            return  # the server was never started
+        with contextlib.suppress(ShopstreamError), open_connection(source.admin_dsn(settings), autocommit=True) as conn:
+            statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(statement.format(sql.Identifier(settings.source.database)))
+
+    def close(self) -> None:
+        from pipeline import source
+
+        try:
+            source.down(scratch_settings("answer-keys", self.root, port=self.port))
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+_shared_server: _SharedServer | None = None
+_SHARED_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _scratch_road(stack: str) -> Iterator[tuple[Settings, Callable[[], str], Callable[[], None]]]:
+    """(the scratch road's settings, `up` giving its source DSN, `done` releasing the source once the data is in
+    the warehouse): on the shared server inside `one_server_for_keys`, else on a server of the key's own."""
+    from pipeline import source
+
+    shared = _shared_server
+    if shared is not None:
+        settings = shared.settings_for(stack)
+        try:
+            yield settings, lambda: shared.up(settings), lambda: shared.done(settings)
+        finally:
+            shared.done(settings)
+            shutil.rmtree(settings.home / stack, ignore_errors=True)
+        return
+    scratch = _scratch_folder()
+    settings = scratch_settings(stack, scratch / stack)
+    try:
+        yield settings, lambda: source.up(settings), lambda: source.down(settings)
+    finally:
+        source.down(settings)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _scratch_folder() -> Path:
+    scratch = Path(tempfile.mkdtemp(prefix="shopstream-key-"))
+    scratch.chmod(0o755)  # as root the embedded server runs as a system user that must traverse this folder
+    return scratch
 
 
 def _parsed_project(settings: Settings) -> PreparedProject:
@@ -162,16 +259,18 @@ def _parsed_project(settings: Settings) -> PreparedProject:
         return _PARSED[project]
 
 
-def scratch_settings(stack: str, home: Path) -> Settings:
-    """A local stack under `home` with its own PostgreSQL port: nothing shared with the real stack of that name."""
+def scratch_settings(stack: str, home: Path, *, port: int | None = None, road: Path | None = None) -> Settings:
+    """A local stack under `home` with its own PostgreSQL port (`port`, else a free one): nothing shared with the
+    real stack of that name. The lake and the warehouse go in `road` (default: `home`)."""
     names = StackNames(stack)
+    road = road or home
     return Settings(
         stack=stack,
         origin="answer key (scratch road)",
         home=home,
-        source=SourceSettings(database=names.postgres_database, port=free_port()),
-        lake=LakeSettings(uri=str(home / "lake")),
-        warehouse=DuckDBWarehouse(path=home / KEY_WAREHOUSE_FILE),
+        source=SourceSettings(database=names.postgres_database, port=port or free_port()),
+        lake=LakeSettings(uri=str(road / "lake")),
+        warehouse=DuckDBWarehouse(path=road / KEY_WAREHOUSE_FILE),
     )
 
 

@@ -93,6 +93,9 @@ class PreparedProject:
     def __init__(self, settings: Settings, build_vars: dict[str, str] | None = None) -> None:
         self.build_vars = build_vars or {}
         self._settings = settings
+        # Now, not when a build asks: the stack may be gone by then (an answer key's scratch road), and reading its
+        # inputs again would make its privacy salt file anew in a deleted folder.
+        self._inputs = parse_inputs(settings)
         self._manifest: Any = None
         self._thread = threading.Thread(target=self._parse, name="dbt-parse", daemon=True)
         self._thread.start()
@@ -101,7 +104,7 @@ class PreparedProject:
         """The parsed project, once parsing is over; None when it failed or was parsed for another build (other
         vars, another target or another warehouse name: see `parse_inputs`)."""
         self._thread.join()
-        same_build = parse_inputs(settings) == parse_inputs(self._settings) and build_vars == self.build_vars
+        same_build = parse_inputs(settings) == self._inputs and build_vars == self.build_vars
         return self._manifest if same_build else None
 
     def _parse(self) -> None:

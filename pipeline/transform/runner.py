@@ -20,6 +20,7 @@ from pipeline.progress import Progress
 from pipeline.settings import temporary_environment
 
 _DBT_LOCK = threading.Lock()
+_resume_collector_after_dbt = True
 _QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
 # dbt's structured log events that mark a node finished (what we turn into progress).
@@ -79,7 +80,7 @@ def collector_paused() -> Iterator[None]:
     them in some 900 collections, five of them over the whole heap: 0.9 s of work in a 6-second `shopstream
     transform` at SF 1, which is about 0.4 s faster paused. The build keeps the garbage cycles it makes until the
     collector resumes (some 30 MiB more at the peak, at any scale: the data stays in DuckDB), and the next
-    automatic collection frees them.
+    automatic collection frees them, unless the process ends with its build (`exit_after_dbt`).
     """
     if not gc.isenabled():  # paused by the caller: theirs to resume
         yield
@@ -88,7 +89,21 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        gc.enable()
+        if _resume_collector_after_dbt:
+            gc.enable()
+
+
+def exit_after_dbt() -> None:
+    """Declare that this process ends once its dbt command is over (`shopstream transform`, `shopstream run`): from
+    now on the collector stays paused after dbt's commands.
+
+    Everything dbt allocated while the collector was paused is still in its youngest generation, so the first
+    automatic collection after resuming scans all of it: about 0.4 s, at any scale, to free memory that a process
+    about to exit gives back anyway. A process that goes on (a test session, the stream's refresh loop, an Airflow
+    worker) never calls this.
+    """
+    global _resume_collector_after_dbt
+    _resume_collector_after_dbt = False
 
 
 def release_duckdb() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.grade.rubric import DEFAULT_RUBRIC
 from pipeline.settings import Settings, shopstream_home
+from pipeline.source.server import EmbeddedServer
 from tests.helpers.grading import SCALE, Cohort, build_student_stack
 
 pytestmark = pytest.mark.slow
@@ -47,16 +49,31 @@ def graded_class(cohort: Cohort, alice: Settings, bob: Settings, tmp_path_factor
         entry["points"] = 20 if entry["id"] == "data_tests" else entry["points"]
     (folder / "rubric.yml").write_text(yaml.safe_dump(rubric))
     out = folder / "grades"
-    result = CliRunner().invoke(
-        app,
-        [
-            "grade", "class", "--stacks", ",".join(CLASS), "--cohort", "test", "--keys", str(cohort.keys_dir),
-            "--scale", str(SCALE), "--rubric", str(folder / "rubric.yml"), "--out", str(out), "--parallel", "2",
-        ],
-    )  # fmt: skip
+    servers_made: list[Path] = []
+    make_server = EmbeddedServer._initdb
+
+    def counted(server: EmbeddedServer) -> None:
+        servers_made.append(server.pgdata)
+        make_server(server)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EmbeddedServer, "_initdb", counted)
+        result = CliRunner().invoke(
+            app,
+            [
+                "grade", "class", "--stacks", ",".join(CLASS), "--cohort", "test", "--keys", str(cohort.keys_dir),
+                "--scale", str(SCALE), "--rubric", str(folder / "rubric.yml"), "--out", str(out), "--parallel", "2",
+            ],
+        )  # fmt: skip
     with (out / "grades.csv").open() as file:
         rows = list(csv.DictReader(file))
-    return {"result": result, "out": out, "rows": {row["student_id"]: row for row in rows}, "order": rows}
+    return {
+        "result": result,
+        "out": out,
+        "rows": {row["student_id"]: row for row in rows},
+        "order": rows,
+        "servers_made": servers_made,
+    }
 
 
 def test_class_grading_exits_zero_and_writes_every_report(graded_class: dict) -> None:
@@ -65,6 +82,13 @@ def test_class_grading_exits_zero_and_writes_every_report(graded_class: dict) ->
     graded = CLASS[:8]
     assert sorted(p.stem for p in out.glob("*.json")) == sorted(graded)
     assert sorted(p.stem for p in out.glob("*.md") if p.stem != "overview") == sorted(graded)
+
+
+def test_the_class_keys_share_one_scratch_server_gone_at_the_end(graded_class: dict) -> None:
+    """Six keys at least are built (carol to heidi: no key cached before), all on one scratch PostgreSQL, which
+    is stopped and deleted with its folder when the keys are done."""
+    assert len(graded_class["servers_made"]) == 1, graded_class["servers_made"]
+    assert not graded_class["servers_made"][0].parent.exists()
 
 
 def test_grades_csv_has_one_row_per_student_and_one_column_per_check(graded_class: dict) -> None:
