@@ -183,23 +183,17 @@ class _SharedServer:
         from pipeline import source
 
         with self._lock:  # one first start; `up` itself serialises the stacks' databases and roles
-            self._drop(settings)  # a stack keyed twice in one block starts from an empty database again
+            self.drop(settings)  # a stack keyed twice in one block starts from an empty database again
             return source.up(settings)
 
-    def done(self, settings: Settings) -> None:
-        """The stack's data moved on to the warehouse: its database goes (the server stays for the next key)."""
-        with contextlib.suppress(ShopstreamError):
-            self._drop(settings)
-
-    def _drop(self, settings: Settings) -> None:
+    def drop(self, settings: Settings) -> None:
+        """The stack's database gone, if the server runs (once the key's data is in its warehouse, the server stays
+        for the next key)."""
         from psycopg import sql
 
         from pipeline import source
         from pipeline.source.database import open_connection
-        from pipeline.source.security import read_credentials
 
-        if read_credentials(settings.home) is None:
-            return  # the server was never started
         with contextlib.suppress(ShopstreamError), open_connection(source.admin_dsn(settings), autocommit=True) as conn:
             statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             conn.execute(statement.format(sql.Identifier(settings.source.database)))
@@ -220,16 +214,16 @@ _SHARED_LOCK = threading.Lock()
 @contextlib.contextmanager
 def _scratch_road(stack: str) -> Iterator[tuple[Settings, Callable[[], str], Callable[[], None]]]:
     """(the scratch road's settings, `up` giving its source DSN, `done` releasing the source once the data is in
-    the warehouse): on the shared server inside `one_server_for_keys`, else on a server of the key's own."""
+    the warehouse, which the caller must call): on the shared server inside `one_server_for_keys`, else on a server
+    of the key's own."""
     from pipeline import source
 
     shared = _shared_server
     if shared is not None:
         settings = shared.settings_for(stack)
         try:
-            yield settings, lambda: shared.up(settings), lambda: shared.done(settings)
+            yield settings, lambda: shared.up(settings), lambda: shared.drop(settings)
         finally:
-            shared.done(settings)
             shutil.rmtree(settings.home / stack, ignore_errors=True)
         return
     scratch = _scratch_folder()
@@ -237,7 +231,6 @@ def _scratch_road(stack: str) -> Iterator[tuple[Settings, Callable[[], str], Cal
     try:
         yield settings, lambda: source.up(settings), lambda: source.down(settings)
     finally:
-        source.down(settings)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
