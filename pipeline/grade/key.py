@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,53 +115,64 @@ def _is_current(key: Key, stack: str, seed: int, scale: float) -> bool:
 
 def build_key(stack: str, seed: int, scale: float) -> Key:
     """Run the reference road for (stack, seed, scale) in a scratch folder and read the key off its warehouse."""
+    with one_server_for_keys() as server:  # outside a class's block: a server for this key alone
+        settings = server.settings_for(stack)
+        try:
+            return _key_off_the_road(settings, server, seed, scale)
+        finally:
+            shutil.rmtree(server.root / stack, ignore_errors=True)
+
+
+def _key_off_the_road(settings: Settings, server: _SharedServer, seed: int, scale: float) -> Key:
     from pipeline.extract import extract
     from pipeline.generate import generate
     from pipeline.load import load
     from pipeline.transform import build
 
-    with _scratch_road(stack) as (settings, source_up, source_done):
-        parsed_project = _parsed_project(settings)  # parses in the background the first time, while data is generated
-        try:
-            generate(source_up(), scale=scale, seed=seed)
-            extract(settings, KEY_EXTRACT_DATE)
-            report = load(settings, KEY_EXTRACT_DATE)
-        finally:
-            source_done()
-        if report.quarantined:
-            raise ShopstreamError(f"the reference road quarantined {len(report.quarantined)} file(s); key not built")
-        build(settings, exclude=KEY_BUILD_EXCLUDE, prepared=parsed_project)
-        assert isinstance(settings.warehouse, DuckDBWarehouse)  # the caller dispatched on the warehouse kind
-        reader = DuckDBReader(str(settings.warehouse.path))
-        try:
-            return {
-                "format": KEY_FORMAT,
-                "stack": stack,
-                "seed": seed,
-                "scale": scale,
-                "road": road_digest(),
-                **read_key_figures(reader),
-            }
-        finally:
-            reader.close()
+    parsed_project = _parsed_project(settings)  # parses in the background the first time, while data is generated
+    try:
+        generate(server.up(settings), scale=scale, seed=seed)
+        extract(settings, KEY_EXTRACT_DATE)
+        report = load(settings, KEY_EXTRACT_DATE)
+    finally:
+        server.drop(settings)  # the data is in the warehouse now
+    if report.quarantined:
+        raise ShopstreamError(f"the reference road quarantined {len(report.quarantined)} file(s); key not built")
+    build(settings, exclude=KEY_BUILD_EXCLUDE, prepared=parsed_project)
+    assert isinstance(settings.warehouse, DuckDBWarehouse)  # the caller dispatched on the warehouse kind
+    reader = DuckDBReader(str(settings.warehouse.path))
+    try:
+        return {
+            "format": KEY_FORMAT,
+            "stack": settings.stack,
+            "seed": seed,
+            "scale": scale,
+            "road": road_digest(),
+            **read_key_figures(reader),
+        }
+    finally:
+        reader.close()
 
 
 @contextlib.contextmanager
-def one_server_for_keys() -> Iterator[None]:
+def one_server_for_keys() -> Iterator[_SharedServer]:
     """Keys built inside the block (in any thread) share one scratch PostgreSQL, a database each, instead of
     initialising and starting a server per key: that is about half of a small key's time. The server starts with
-    the first key built (never, when every key is cached) and is stopped and deleted with its folder at the end."""
-    global _shared_server
+    the first key built (never, when every key is cached); when the last block using it ends (blocks nest, and
+    overlap across threads), it is stopped and deleted with its folder."""
+    global _shared_server, _shared_users
     with _SHARED_LOCK:
-        server = None if _shared_server is not None else _SharedServer()  # inside another block: that one serves
-        if server is not None:
-            _shared_server = server
+        server = _shared_server = _shared_server or _SharedServer()
+        _shared_users += 1
     try:
-        yield
+        yield server
     finally:
-        if server is not None:
-            with _SHARED_LOCK:
+        with _SHARED_LOCK:
+            _shared_users -= 1
+            last = _shared_users == 0
+            if last:
                 _shared_server = None
+        if last:
             server.close()
 
 
@@ -208,30 +219,8 @@ class _SharedServer:
 
 
 _shared_server: _SharedServer | None = None
+_shared_users = 0  # blocks of `one_server_for_keys` open now
 _SHARED_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _scratch_road(stack: str) -> Iterator[tuple[Settings, Callable[[], str], Callable[[], None]]]:
-    """(the scratch road's settings, `up` giving its source DSN, `done` releasing the source once the data is in
-    the warehouse, which the caller must call): on the shared server inside `one_server_for_keys`, else on a server
-    of the key's own."""
-    from pipeline import source
-
-    shared = _shared_server
-    if shared is not None:
-        settings = shared.settings_for(stack)
-        try:
-            yield settings, lambda: shared.up(settings), lambda: shared.drop(settings)
-        finally:
-            shutil.rmtree(settings.home / stack, ignore_errors=True)
-        return
-    scratch = _scratch_folder()
-    settings = scratch_settings(stack, scratch / stack)
-    try:
-        yield settings, lambda: source.up(settings), lambda: source.down(settings)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _scratch_folder() -> Path:

@@ -247,3 +247,23 @@ def test_key_rebuilt_from_scratch_is_byte_identical(
     # No load or extraction time is scored (model columns such as a live mart's `last_loaded_at` are only listed).
     scored = json.dumps(json.loads(cached)["marts"])
     assert "extracted_at" not in scored and "_loaded_at" not in scored
+
+
+def test_blocks_of_one_server_for_keys_share_it_until_the_last_ends() -> None:
+    """A block inside another (a key built alone during a class's keys) and a block that outlives the one that
+    opened the server both keep it: it goes with the last block."""
+    from pipeline.grade.key import one_server_for_keys
+
+    class_keys = one_server_for_keys()
+    server = class_keys.__enter__()
+    with one_server_for_keys() as inner:
+        assert inner is server
+    assert server.root.is_dir()  # the inner block ended: the class's keys still need the server
+    overlapping = one_server_for_keys()
+    assert overlapping.__enter__() is server
+    class_keys.__exit__(None, None, None)
+    assert server.root.is_dir()  # the block that opened it ended first
+    overlapping.__exit__(None, None, None)
+    assert not server.root.exists()
+    with one_server_for_keys() as later:
+        assert later is not server
