@@ -12,10 +12,8 @@ unknown sentinels, exactly what the policy pack is handed.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
@@ -27,6 +25,8 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.rpc import _special_secret_sig as _SECRET_SIG
 from pulumi.runtime.rpc import _special_sig_key as _SIG_KEY
+
+from pipeline.transform.runner import collector_paused
 
 AWS_ACCOUNT_ID = "123456789012"
 AWS_REGION = "eu-west-1"
@@ -250,6 +250,8 @@ def run_program(
 
     # The SDK walks the Python stack (with source lines, twice per resource) to tell the engine where each resource
     # was declared, for its diagnostics; the mock monitor never reads it, and the walk is a third of a mocked run.
+    # The collector is paused as around dbt: a run's tens of thousands of futures and outputs would otherwise make
+    # it walk the whole heap of a worker that already holds dbt, Airflow and DuckDB, again and again.
     with mock.patch.object(pulumi.runtime.resource, "_get_stack_trace", source_pb2.StackTrace), collector_paused():
         declare()
     declared = []
@@ -259,23 +261,6 @@ def run_program(
             Declared(d.type, d.name, urn, d.inputs, d.state, d.secret_inputs, monitor.registrations.get(urn))
         )
     return ProgramRun(stack, declared, resolved, secret, mocks.calls)
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while the program runs, resumed after (it then frees the run's cycles).
-
-    A run allocates tens of thousands of futures and outputs that stay alive until it ends; in a test worker that
-    already holds dbt, Airflow and DuckDB, each collection they trigger walks the worker's whole heap again.
-    """
-    if not gc.isenabled():  # paused by the caller: theirs to resume
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _urn_of(monitor: RecordingMonitor, declared: Declared) -> str:
