@@ -55,9 +55,7 @@ def copy_core(local, cloud, folder: Path) -> None:
             )
 
 
-def test_predict_writes_the_marts_on_snowflake_with_the_duckdb_scores(
-    churn_stack, monkeypatch, tmp_path: Path
-) -> None:
+def test_predict_writes_the_marts_on_snowflake_with_the_duckdb_scores(churn_stack, monkeypatch, tmp_path: Path) -> None:
     local_report = predict(churn_stack)
     local_mart = rows(churn_stack, "SELECT * FROM MARTS.mart_churn_predictions ORDER BY customer_key")
 
