@@ -1,5 +1,5 @@
 """The whole DAG runs with `dag.test()` against a local embedded stack: success fills the marts; a broken task
-fails the run.
+fails the run. Both runs happen in one Airflow process (`run_dag.py`), the failing one second, for the next day.
 
 Real parts only: embedded PostgreSQL, the Parquet lake, DuckDB, dbt through Cosmos, Airflow's metadata database
 (migrated in a temporary AIRFLOW_HOME). The stack is private to this module (its own SHOPSTREAM_HOME and port), so
@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from pipeline.naming import SOURCE_TABLES
-from pipeline.settings import ENV_HOME, ENV_LAKE_URI, ENV_PG_PORT, local_settings
+from pipeline.settings import ENV_HOME, ENV_PG_PORT, local_settings
 from pipeline.source import down
 from pipeline.source.server import free_port
 
@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 RUN_DAG = Path(__file__).with_name("run_dag.py")
 LOGICAL_DATE = "2026-11-24"
+NEXT_DAY = "2026-11-25"
 
 
 @pytest.fixture(scope="module")
@@ -48,23 +49,34 @@ def stack_env(migrated_airflow: dict[str, str], tmp_path_factory: pytest.TempPat
         down(local_settings("dev"))
 
 
-def run_dag(env: dict[str, str]) -> dict:
+def run_dag(env: dict[str, str], *runs: str) -> list[dict]:
+    """`dag.test()` of each run (`date` or `date:lake_uri`) in one subprocess: each run's outcome, with the log."""
     result = subprocess.run(
-        [sys.executable, str(RUN_DAG), LOGICAL_DATE],
+        [sys.executable, str(RUN_DAG), *runs],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
-    outcome["log"] = result.stdout[-20000:] + result.stderr[-20000:]
-    return outcome
+    log = result.stdout[-20000:] + result.stderr[-20000:]
+    outcomes = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"logical_date"')]
+    assert [outcome["logical_date"] for outcome in outcomes] == [run.partition(":")[0] for run in runs], log[-4000:]
+    return [{**outcome, "log": log} for outcome in outcomes]
 
 
 @pytest.fixture(scope="module")
-def first_run(stack_env: dict[str, str]) -> dict:
-    return run_dag(stack_env)
+def runs(stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    """The run of LOGICAL_DATE, then a run of the next day whose lake is a file, not a directory."""
+    not_a_directory = tmp_path_factory.mktemp("broken") / "lake-is-a-file"
+    not_a_directory.write_text("this file is where the lake should be")
+    first, failed = run_dag(stack_env, LOGICAL_DATE, f"{NEXT_DAY}:{not_a_directory}")
+    return first, failed
+
+
+@pytest.fixture(scope="module")
+def first_run(runs: tuple[dict, dict]) -> dict:
+    return runs[0]
 
 
 def test_the_dag_succeeds_and_fills_the_marts(first_run: dict, stack_env: dict[str, str]) -> None:
@@ -90,10 +102,8 @@ def test_the_dag_succeeds_and_fills_the_marts(first_run: dict, stack_env: dict[s
     assert (home / "dbt" / "target" / "index.html").exists()
 
 
-def test_a_failing_task_fails_the_run(first_run: dict, stack_env: dict[str, str], tmp_path: Path) -> None:
-    not_a_directory = tmp_path / "lake-is-a-file"
-    not_a_directory.write_text("this file is where the lake should be")
-    failed = run_dag({**stack_env, ENV_LAKE_URI: str(not_a_directory)})
+def test_a_failing_task_fails_the_run(runs: tuple[dict, dict]) -> None:
+    _, failed = runs
     assert failed["state"] == "failed"
     tasks = failed["tasks"]
     assert tasks["ensure_source"] == "success"
