@@ -39,9 +39,16 @@ class ResourceError(ShopstreamError):
     exit_code = 6
 
 
+# Headings dbt puts above the reason of an error that stops a whole command ("Encountered an error:", then the
+# kind of error, then the reason): they say nothing of what went wrong, so the first line after them is the brief.
+_GENERIC_HEADINGS = frozenset({"Encountered an error:", "Runtime Error", "Compilation Error", "Parsing Error"})
+
+
 def brief(text: str, limit: int = BRIEF_LIMIT) -> str:
-    """The first line of a tool's message, cut to `limit` characters: the detail belongs in a log file."""
+    """The first telling line of a tool's message, cut to `limit` characters: the detail belongs in a log file."""
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    while len(lines) > 1 and lines[0] in _GENERIC_HEADINGS:
+        lines = lines[1:]
     # A traceback's telling line is its last one (the exception and its message), not "Traceback (most recent…".
     telling = lines[-1] if any(line.startswith("Traceback (most recent call last)") for line in lines) else None
     first = telling or (lines[0] if lines else "")

@@ -9,9 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.errors import ConfigError, ShopstreamError, last_line
+from pipeline.errors import ConfigError, ShopstreamError, brief, last_line
 from pipeline.orchestrate import DAGS_FOLDER, ENV_DBT_MANIFEST, WAREHOUSE_POOL, dbt_manifest_path
-from pipeline.orchestrate.dbt_group import dbt_executable
 from pipeline.settings import DBT_PROJECT_DIR, ENV_HOME, ENV_LOCAL, ENV_STACK, Environment, Settings
 
 DEFAULT_PARALLELISM = 4  # task slots: enough for the parallel extracts, small enough for a laptop
@@ -21,22 +20,26 @@ AIRFLOW_PORT = 8080
 
 # -- dbt project for Cosmos ----------------------------------------------------------------------------------------
 def parse_dbt_project(manifest: Path | None = None) -> Path:
-    """`dbt parse` into the manifest's folder: the DAG renders the dbt task group from it without a database."""
+    """`dbt parse` into the manifest's folder: the DAG renders the dbt task group from it without a database.
+
+    dbt runs in this process (pipeline.transform.runner), as for `shopstream transform`: a subprocess would start a
+    second interpreter and import dbt again before Airflow even starts.
+    """
+    from pipeline.transform import runner
+
     manifest = manifest or dbt_manifest_path()
     target_path = manifest.parent
     command = [
-        str(dbt_executable()), "parse",
+        "parse",
         "--project-dir", str(DBT_PROJECT_DIR),
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target_path),
         "--log-path", str(target_path / "logs"),
-        "--quiet",
     ]  # fmt: skip
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}  # the child's, not ours
-    result = subprocess.run(command, env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False)
+    _, errors = runner.invoke(command, env={})
     produced = target_path / "manifest.json"
-    if result.returncode != 0 or not produced.exists():
-        reason = last_line(result.stdout + result.stderr) or "no output"
+    if errors or not produced.exists():
+        reason = brief(errors[-1]) if errors else "no manifest written"
         raise ShopstreamError(f"dbt parse failed ({reason}); see {target_path / 'logs'}")
     if produced != manifest:
         produced.replace(manifest)

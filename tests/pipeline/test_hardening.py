@@ -292,3 +292,21 @@ def test_a_corrupt_warehouse_makes_dbt_fail_in_one_brief_line(pipe_env: dict[str
     assert len(lines[0]) < 500  # before: dbt's traceback, kilobytes long
     assert "Traceback" not in result.output + result.stderr
     assert str(settings.home / "dbt" / "logs" / "dbt.log") in lines[0]
+
+
+COMPILATION = "Compilation Error in model stg_orders (models/stg_orders.sql)"
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("Encountered an error:\nRuntime Error\n  No target named 'x'.\n  - local", "No target named 'x'."),
+        (f"{COMPILATION}\n  'x' is undefined", COMPILATION),
+        ('Traceback (most recent call last):\n  File "x.py"\nValueError: bad', "ValueError: bad"),
+        ("Encountered an error:", "Encountered an error:"),
+    ],
+)
+def test_a_brief_skips_dbts_generic_headings_to_the_reason(message: str, expected: str) -> None:
+    from pipeline.errors import brief
+
+    assert brief(message) == expected
