@@ -95,13 +95,12 @@ def task_group(selectors: list[str]) -> Any:
         operator_args={
             "pool": WAREHOUSE_POOL,
             # dbt's log file at info level, as `shopstream transform` keeps it: debug level (every SQL statement)
-            # costs about a third of a small model's time.
-            # No JSON artefacts: Cosmos runs each task in a temporary copy of the project and deletes it with
-            # manifest.json and run_results.json, which dbt would write twice per task (about a quarter of a
-            # small model's task); the partial-parse file, which Cosmos keeps, is not JSON and is still written.
+            # costs about a third of a small model's time. No JSON artefacts: Cosmos runs each task in a temporary
+            # copy of the project and deletes it, manifest.json and run_results.json with it, which dbt would
+            # write (the manifest twice) for nothing: about a quarter of a small model's task. The partial-parse
+            # file, which Cosmos keeps for the next task, is not JSON and is still written.
             "dbt_cmd_global_flags": ["--log-level-file", "info", "--no-write-json"],
-            # Without the JSON artefacts there is no lineage to read: no Airflow assets per model (nothing here
-            # schedules on them).
+            # Without those files there is no lineage to read: no Airflow asset per model (no DAG schedules on them).
             "emit_datasets": False,
             "interceptors": [per_run_stack],
             "pre_execute": freeze_the_heap,
