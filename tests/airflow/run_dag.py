@@ -6,7 +6,7 @@
 Run as a subprocess by the end-to-end test, so Airflow's configuration (AIRFLOW_HOME, read at import) comes from
 the environment the test built. Several runs share one process, so Airflow is imported and the DAG parsed once;
 each task reads the stack's settings from the environment when it runs, so a run's lake override takes effect
-for that run. Retries are turned off: a failing task must fail the run now, not in 5 minutes.
+from that run on. Retries are turned off: a failing task must fail the run now, not in 5 minutes.
 """
 
 from __future__ import annotations
