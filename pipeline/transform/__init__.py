@@ -188,6 +188,7 @@ def build(
     if exclude:
         args += ["--exclude", exclude]
     args += _vars_args(build_vars)
+    _check_warehouse(settings)  # before a parse: a stack that cannot be built is told so at once
     manifest = (prepared or prepared_project(settings, build_vars)).manifest_for(settings, build_vars)
     report = _invoke(settings, args, progress, write_json=False, manifest=manifest)
     report.unit_tests_passed_before = units_passed or 0
@@ -210,6 +211,7 @@ def docs(settings: Settings) -> Path:
 
     Also writes `static_index.html`, a single file with the catalog embedded that opens without a web server.
     """
+    _check_warehouse(settings)
     report = _invoke(settings, ["docs", "generate", "--static"], None, write_json=True)
     index = dbt_paths(settings)[0] / "index.html"
     if not index.exists():
@@ -225,7 +227,6 @@ def _invoke(
     Without `write_json`, dbt skips writing manifest.json and run_results.json (twice the manifest per build): the
     report comes from the results dbt returns. Compiled SQL and the log file are written either way.
     """
-    _check_warehouse(settings)
     env = dbt_env(settings)
     target = env["SHOPSTREAM_DBT_TARGET"]
     target_path, log_path = dbt_paths(settings)
