@@ -26,6 +26,13 @@ BUCKET_SUFFIX_LENGTH = 8
 
 WAREHOUSE_SCHEMAS = ("RAW", "STAGING", "CORE", "MARTS")
 
+# A local stack's DuckDB warehouse, in the stack's own folder: the same file name for every stack. DuckDB names the
+# catalog after the file and dbt writes that catalog into every model and source it parses, so one name for all
+# stacks lets a process that builds several (a class's answer keys, the test suite) parse the dbt project once.
+DUCKDB_FILE = f"{PROJECT}.duckdb"
+# What that file was called before it was the same in every folder (`shopstream_dev.duckdb`).
+LEGACY_DUCKDB_FILE = PROJECT + "_{snake}.duckdb"
+
 # Source table -> prefix in the lake. The prefixes keep the course's familiar layout.
 SOURCE_TABLES = ("users", "products", "orders", "order_items", "events", "crm_contacts")
 LAKE_PREFIXES: dict[str, str] = {
@@ -181,9 +188,9 @@ class StackNames:
 
     # -- local twins ------------------------------------------------------------------------------------------
     @property
-    def duckdb_file(self) -> str:
-        """File name of the DuckDB warehouse; DuckDB names the catalog after it (shopstream_dev)."""
-        return f"{PROJECT}_{self._snake}.duckdb"
+    def legacy_duckdb_file(self) -> str:
+        """The DuckDB warehouse's file name in earlier releases (now DUCKDB_FILE in every stack's folder)."""
+        return LEGACY_DUCKDB_FILE.format(snake=self._snake)
 
     # -- governance (tags, policies, roles; declared by infra/governance.py, attached by dbt) -------------------
     @property

@@ -199,9 +199,9 @@ def run_all(
 def _prepare_transform(settings: Settings) -> PreparedProject | None:
     if not transform_available():
         return None
-    from pipeline.transform import PreparedProject
+    from pipeline.transform import prepared_project
 
-    return PreparedProject(settings)
+    return prepared_project(settings)
 
 
 def write_quality_report(settings: Settings) -> Any:

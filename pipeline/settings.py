@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from pipeline import pulumi_outputs
 from pipeline.errors import ConfigError
-from pipeline.naming import DEFAULT_STACK, WAREHOUSE_SCHEMAS, StackNames, validate_stack
+from pipeline.naming import DEFAULT_STACK, DUCKDB_FILE, WAREHOUSE_SCHEMAS, StackNames, validate_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"  # the one dbt project (dbt_project.yml, profiles.yml, models/)
@@ -324,6 +324,20 @@ def mark_local(settings: Settings) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
 
 
+def duckdb_warehouse_file(home: Path, names: StackNames) -> Path:
+    """The stack's DuckDB warehouse in its folder. A warehouse that an earlier release named after the stack
+    (`shopstream_dev.duckdb`) is renamed to the shared name the first time the stack is used, with its write-ahead
+    log, so an upgrade keeps the data it holds."""
+    path = home / DUCKDB_FILE
+    legacy = home / names.legacy_duckdb_file
+    if legacy.exists() and not path.exists():
+        for suffix in (".wal", ""):  # the log first: a crash in between leaves a file DuckDB opens as it was
+            old = legacy.with_name(legacy.name + suffix)
+            if old.exists():
+                old.replace(path.with_name(path.name + suffix))
+    return path
+
+
 def local_settings(stack: str, env: Environment | None = None) -> Settings:
     env = env or Environment.read()
     names = StackNames(stack)
@@ -335,7 +349,7 @@ def local_settings(stack: str, env: Environment | None = None) -> Settings:
         local=True,
         source=SourceSettings(database=names.postgres_database, port=env.embedded_pg_port),
         lake=LakeSettings(uri=str(home / "lake")),
-        warehouse=DuckDBWarehouse(path=home / names.duckdb_file),
+        warehouse=DuckDBWarehouse(path=duckdb_warehouse_file(home, names)),
     )
 
 
@@ -459,7 +473,7 @@ def apply_overrides(
     if warehouse != settings.warehouse.kind:
         if warehouse == "duckdb":
             names = settings.names
-            update["warehouse"] = DuckDBWarehouse(path=settings.home / names.duckdb_file)
+            update["warehouse"] = DuckDBWarehouse(path=duckdb_warehouse_file(settings.home, names))
         elif warehouse == "snowflake":
             raise ConfigError(
                 f"stack {settings.stack!r} has no Snowflake outputs; pass --outputs FILE or run `pulumi up` first"

@@ -24,7 +24,6 @@ def all_names(names: StackNames) -> set[str]:
         names.stage,
         names.parquet_format,
         names.csv_format,
-        names.duckdb_file,
     }
     return flat | set(names.warehouses.values())
 
@@ -79,7 +78,7 @@ def test_cohorts_share_no_name(first, second):
 
 def test_cloud_names_carry_the_cohort_and_stay_within_limits():
     names = StackNames("x" * 24, "c" * 10, "123456789012")
-    assert all("c" * 10 in name.lower() for name in cloud_names(names) if name != names.duckdb_file)
+    assert all("c" * 10 in name.lower() for name in cloud_names(names))
     assert len(names.iam_role) <= 64 and len(names.iam_user) <= 64
     assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", names.bucket)
     assert len(names.postgres_extractor_role) <= 63  # PostgreSQL's identifier limit
@@ -101,7 +100,7 @@ def test_bucket_suffix_is_stable_and_depends_on_the_account():
 
 def test_local_stacks_keep_their_short_names():
     names = StackNames("dev")
-    assert (names.database, names.bucket, names.duckdb_file) == (
+    assert (names.database, names.bucket, names.legacy_duckdb_file) == (
         "SHOPSTREAM_DEV",
         "shopstream-dev-lake",
         "shopstream_dev.duckdb",
@@ -114,3 +113,26 @@ def test_invalid_cohorts_are_refused_with_advice(bad):
         validate_cohort(bad)
     with pytest.raises(ShopstreamError, match="invalid cohort"):
         StackNames("alice", bad)
+
+
+def test_a_warehouse_named_after_its_stack_is_renamed_with_its_log(tmp_path, monkeypatch):
+    """Earlier releases named a local stack's DuckDB file after the stack: the stack's next command renames it and its
+    write-ahead log to the shared name (data kept); once a file of the shared name exists, nothing is renamed."""
+    from pipeline.naming import DUCKDB_FILE
+    from pipeline.settings import local_settings
+
+    monkeypatch.setenv("SHOPSTREAM_HOME", str(tmp_path))
+    folder = tmp_path / "dev"
+    folder.mkdir()
+    (folder / "shopstream_dev.duckdb").write_bytes(b"the warehouse")
+    (folder / "shopstream_dev.duckdb.wal").write_bytes(b"its log")
+
+    assert local_settings("dev").warehouse.path == folder / DUCKDB_FILE
+    assert sorted(p.name for p in folder.iterdir()) == ["shopstream.duckdb", "shopstream.duckdb.wal"]
+    assert (folder / "shopstream.duckdb").read_bytes() == b"the warehouse"
+    assert (folder / "shopstream.duckdb.wal").read_bytes() == b"its log"
+
+    (folder / "shopstream_dev.duckdb").write_bytes(b"an older copy")
+    local_settings("dev")
+    assert (folder / "shopstream.duckdb").read_bytes() == b"the warehouse"
+    assert (folder / "shopstream_dev.duckdb").read_bytes() == b"an older copy"

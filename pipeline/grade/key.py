@@ -20,17 +20,13 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipeline.errors import ShopstreamError
 from pipeline.grade.figures import MODEL_SCHEMAS, DuckDBReader, figure_columns, mart_figures, mart_rows, raw_counts
-from pipeline.naming import StackNames, is_live_mart
-from pipeline.settings import DBT_PROJECT_DIR, DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
+from pipeline.naming import DUCKDB_FILE, StackNames, is_live_mart
+from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SourceSettings, shopstream_home
 from pipeline.source.server import free_port
-from pipeline.transform.fingerprint import project_digest
-
-if TYPE_CHECKING:
-    from pipeline.transform import PreparedProject
 
 KEY_FORMAT = 1
 # The reference road's extraction date: partitions are named after it, no figure depends on it.
@@ -38,19 +34,11 @@ KEY_EXTRACT_DATE = "2000-01-01"
 # dbt models only: the project's tests are the student's check (`data_tests`), not the key's.
 KEY_BUILD_EXCLUDE = "resource_type:test resource_type:unit_test"
 
-# Every scratch road's warehouse file has this one name, so its DuckDB catalog (dbt's `target.database`) is the same
-# for every key: the dbt project is parsed once per process and that parse builds every key (a class of keys pays
-# dbt's parse once, not once per student).
-KEY_WAREHOUSE_FILE = "shopstream_answer_key.duckdb"
-
 _ROOT = Path(__file__).resolve().parents[2]
 # What the key depends on besides (seed, scale): a change here makes cached keys stale.
 _ROAD = ("pipeline/generate", "pipeline/source/schema.sql", "dbt/models", "dbt/macros", "dbt/dbt_project.yml")
 
 Key = dict[str, Any]
-
-_PARSED: dict[str, PreparedProject] = {}  # the project's digest → its parse for keys' scratch roads
-_PARSED_LOCK = threading.Lock()
 
 
 def default_keys_dir(cohort: str) -> Path:
@@ -127,9 +115,11 @@ def _key_off_the_road(settings: Settings, server: _SharedServer, seed: int, scal
     from pipeline.extract import extract
     from pipeline.generate import generate
     from pipeline.load import load
-    from pipeline.transform import build
+    from pipeline.transform import build, prepared_project
 
-    parsed_project = _parsed_project(settings)  # parses in the background the first time, while data is generated
+    # Every scratch road's warehouse has the same catalog, as every local stack's: the project is parsed once per
+    # process for all keys, in the background the first time, while the data is generated.
+    parsed_project = prepared_project(settings)
     try:
         generate(server.up(settings), scale=scale, seed=seed)
         extract(settings, KEY_EXTRACT_DATE)
@@ -229,18 +219,6 @@ def _scratch_folder() -> Path:
     return scratch
 
 
-def _parsed_project(settings: Settings) -> PreparedProject:
-    """The dbt project parsed once in this process for every key's scratch road (again if the project changed)."""
-    from pipeline.transform import PreparedProject
-
-    project = project_digest(DBT_PROJECT_DIR)
-    with _PARSED_LOCK:
-        if project not in _PARSED:
-            _PARSED.clear()
-            _PARSED[project] = PreparedProject(settings)
-        return _PARSED[project]
-
-
 def scratch_settings(stack: str, home: Path, *, port: int | None = None, road: Path | None = None) -> Settings:
     """A local stack under `home` with its own PostgreSQL port (`port`, else a free one): nothing shared with the
     real stack of that name. The lake and the warehouse go in `road` (default: `home`)."""
@@ -252,7 +230,7 @@ def scratch_settings(stack: str, home: Path, *, port: int | None = None, road: P
         home=home,
         source=SourceSettings(database=names.postgres_database, port=port or free_port()),
         lake=LakeSettings(uri=str(road / "lake")),
-        warehouse=DuckDBWarehouse(path=road / KEY_WAREHOUSE_FILE),
+        warehouse=DuckDBWarehouse(path=road / DUCKDB_FILE),
     )
 
 

@@ -134,7 +134,7 @@ def test_each_dbt_task_gets_its_runs_stack_without_touching_the_environment(
     local_task.__dict__.update(run_task.__dict__)
     per_run_stack({"params": {"stack": "bob"}}, local_task)
     assert local_task.profile_config.target_name == "local"
-    assert local_task.env["SHOPSTREAM_DUCKDB_PATH"] == str(tmp_path / "home" / "bob" / "shopstream_bob.duckdb")
+    assert local_task.env["SHOPSTREAM_DUCKDB_PATH"] == str(tmp_path / "home" / "bob" / "shopstream.duckdb")
 
     assert run_task.profile_config.target_name == "local" and "SHOPSTREAM_DBT_TARGET" not in (run_task.env or {})
     profile_variables = ("SHOPSTREAM_DBT_TARGET", "SHOPSTREAM_DUCKDB_PATH", "SHOPSTREAM_SF_DATABASE")

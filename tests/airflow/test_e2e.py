@@ -84,7 +84,7 @@ def test_the_dag_succeeds_and_fills_the_marts(first_run: dict, stack_env: dict[s
     assert first_run["state"] == "success", (failed, first_run["log"][-6000:])
     assert all(state == "success" for state in first_run["tasks"].values()), first_run["tasks"]
     home = Path(stack_env[ENV_HOME]) / "dev"
-    with duckdb.connect(str(home / "shopstream_dev.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(home / "shopstream.duckdb"), read_only=True) as con:
         raw = {t: con.execute(f'SELECT count(*) FROM RAW."{t}"').fetchone()[0] for t in SOURCE_TABLES}
         (orders,) = con.execute("SELECT count(*) FROM RAW.orders").fetchone()
         (mart_orders, mart_revenue) = con.execute(

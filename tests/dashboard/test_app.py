@@ -190,7 +190,7 @@ def test_customers_page_shows_the_churn_model_next_to_the_rule(marts_stack, shop
 
     # A copy of the built stack, so the predictions marts never reach the warehouse other tests compare.
     (shopstream_home / "predicted").mkdir()
-    shutil.copy(marts_stack.warehouse.path, shopstream_home / "predicted" / "shopstream_predicted.duckdb")
+    shutil.copy(marts_stack.warehouse.path, shopstream_home / "predicted" / "shopstream.duckdb")
     settings = local_settings("predicted")
     report = predict(settings)
     serve_stack("predicted")
@@ -301,7 +301,7 @@ def test_a_stack_without_marts_gets_a_notice(shopstream_home: Path, serve_stack)
     # A local stack whose warehouse has only a first mart: the notice names the missing ones and the command to run.
     stack_dir = shopstream_home / "halfbuilt"
     stack_dir.mkdir()
-    con = duckdb.connect(str(stack_dir / "shopstream_halfbuilt.duckdb"))
+    con = duckdb.connect(str(stack_dir / "shopstream.duckdb"))
     try:
         con.execute("CREATE SCHEMA MARTS; CREATE TABLE MARTS.mart_sales_overview (sale_date DATE)")
     finally:
@@ -319,4 +319,4 @@ def test_a_stack_without_marts_gets_a_notice(shopstream_home: Path, serve_stack)
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
     assert "shopstream run --stack empty" in at.warning[0].value
-    assert not (shopstream_home / "empty" / "shopstream_empty.duckdb").exists()  # read-only: nothing created
+    assert not (shopstream_home / "empty" / "shopstream.duckdb").exists()  # read-only: nothing created

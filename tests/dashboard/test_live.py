@@ -19,7 +19,7 @@ def test_live_page_shows_the_last_hours_stock_outs_and_latency(shopstream_home: 
 
     stack_dir = shopstream_home / "livestack"
     stack_dir.mkdir()
-    con = duckdb.connect(str(stack_dir / "shopstream_livestack.duckdb"))
+    con = duckdb.connect(str(stack_dir / "shopstream.duckdb"))
     try:
         con.execute("""
             CREATE SCHEMA MARTS;

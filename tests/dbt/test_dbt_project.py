@@ -21,12 +21,11 @@ import duckdb
 import pytest
 
 from pipeline.errors import ConfigError, ShopstreamError
-from pipeline.naming import StackNames
+from pipeline.naming import DUCKDB_FILE, StackNames
 from pipeline.privacy.salt import ENV_SALT
 from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
 from pipeline.transform import (
     DBT_PROJECT_DIR,
-    PreparedProject,
     TransformError,
     TransformReport,
     UnitTests,
@@ -35,6 +34,7 @@ from pipeline.transform import (
     docs,
     fingerprint,
     parse_inputs,
+    prepared_project,
     unit_tests,
 )
 from tests.dbt.raw_bootstrap import DELETED_USER, completed_revenue, write_raw
@@ -48,7 +48,7 @@ def local_stack(home: Path, stack: str = "dbtproj") -> Settings:
         home=home,
         source=SourceSettings(database=names.postgres_database),
         lake=LakeSettings(uri=str(home / "lake")),
-        warehouse=DuckDBWarehouse(path=home / names.duckdb_file),
+        warehouse=DuckDBWarehouse(path=home / DUCKDB_FILE),
     )
 
 
@@ -398,19 +398,30 @@ def test_unit_tests_rerun_only_when_the_project_changed(built, tmp_path):
     assert unit_tests.passed_before(unit_tests.digest(project, "local", {})) is None
 
 
-def test_a_project_parsed_ahead_is_built_without_parsing_again(built):
-    """`shopstream run` parses the project while it moves data: the build then starts at once (dbt logs no parse of
-    its own) and builds what a build that parses builds; a head start parsed for other vars is not used."""
+def test_stacks_alike_are_built_from_one_parse_each_with_its_own_salt(built, tmp_path, monkeypatch):
+    """A process parses the project once for every build dbt would parse alike: two stacks in other folders, with
+    other privacy salts, are built from one parse (dbt logs it once, in the stack that started it), and each
+    stack's models are compiled with its own salt. Other vars get a parse of their own."""
     settings, _, _, _ = built
-    log = settings.home / "dbt" / "logs" / "dbt.log"
-    prepared = PreparedProject(settings)
-    assert prepared.manifest_for(settings, {"as_of_date": "2025-03-01"}) is None
-    parses_before = log.read_text().count("Found ")
-    ahead = build(settings, force=True, prepared=prepared)
-    assert log.read_text().count("Found ") == parses_before + 1  # the head start's parse, not the build's
-    parsing = build(settings, force=True)
-    assert log.read_text().count("Found ") == parses_before + 2
-    assert ahead.ok and sorted(n.unique_id for n in ahead.nodes) == sorted(n.unique_id for n in parsing.nodes)
+    monkeypatch.delenv(ENV_SALT, raising=False)  # each stack makes its own random salt
+    first, moved = local_stack(tmp_path / "first"), local_stack(tmp_path / "moved")
+    for stack in (first, moved):
+        stack.home.mkdir(parents=True)
+        shutil.copyfile(settings.warehouse.path, stack.warehouse.path)
+    prepared = prepared_project(first)
+    assert prepared_project(moved) is prepared
+    assert prepared_project(first, {"as_of_date": "2025-03-01"}) is not prepared
+
+    reports = [build(stack, force=True) for stack in (first, moved)]
+
+    assert all(report.ok for report in reports) and reports[0].models_built == reports[1].models_built > 0
+    logs = [(stack.home / "dbt" / "logs" / "dbt.log").read_text() for stack in (first, moved)]
+    assert [log.count("Starting full parse") for log in logs] == [1, 0]  # neither stack had a parse saved
+    assert [log.count("Completed successfully") for log in logs] == [1, 1]
+    person_keys = "SELECT customer_key, person_key FROM CORE.dim_customers ORDER BY customer_key"
+    first_keys, moved_keys = dict(query(first, person_keys)), dict(query(moved, person_keys))
+    assert first_keys.keys() == moved_keys.keys() and first_keys
+    assert all(first_keys[customer] != moved_keys[customer] for customer in first_keys)
 
 
 def test_a_failing_unit_test_is_never_remembered_as_passed(built, tmp_path, monkeypatch):

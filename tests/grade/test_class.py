@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.grade.rubric import DEFAULT_RUBRIC
+from pipeline.naming import DUCKDB_FILE
 from pipeline.settings import Settings, shopstream_home
 from pipeline.source.server import EmbeddedServer
 from tests.helpers.grading import SCALE, Cohort, build_student_stack
@@ -28,10 +29,10 @@ CLASS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "iv
 
 
 def stack_copied_from(source: Settings, stack: str) -> None:
-    """`stack` made of another student's lake and warehouse (only the file name follows the stack)."""
+    """`stack` made of another student's lake and warehouse."""
     home = shopstream_home() / stack
     shutil.copytree(source.home / "lake", home / "lake")
-    shutil.copyfile(source.warehouse.path, home / f"shopstream_{stack}.duckdb")
+    shutil.copyfile(source.warehouse.path, home / DUCKDB_FILE)
 
 
 @pytest.fixture(scope="module")

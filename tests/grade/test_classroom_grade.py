@@ -19,7 +19,7 @@ from pipeline.classroom.state import CohortFiles
 from pipeline.cli import app
 from pipeline.grade.classroom import as_grader, grader_login
 from pipeline.grade.rubric import DEFAULT_RUBRIC
-from pipeline.naming import CohortNames, StackNames, student_stack
+from pipeline.naming import DUCKDB_FILE, CohortNames, student_stack
 from pipeline.settings import Settings, settings_from_outputs, shopstream_home
 from tests.helpers.cloud import cloud_outputs
 from tests.helpers.grading import SCALE
@@ -34,7 +34,7 @@ def test_classroom_grade_writes_the_cohorts_grades(alice: Settings, tmp_path: Pa
     stack = student_stack("c1", "ann")
     home = shopstream_home() / stack
     shutil.copytree(alice.home / "lake", home / "lake")
-    shutil.copyfile(alice.warehouse.path, home / StackNames(stack).duckdb_file)
+    shutil.copyfile(alice.warehouse.path, home / DUCKDB_FILE)
     rubric = yaml.safe_load(DEFAULT_RUBRIC.read_text())
     for entry in rubric["checks"]:
         entry["enabled"] = entry["id"] != "data_tests"

@@ -53,7 +53,7 @@ def fill(disk: Path, leave: int) -> Path:
 
 def test_disk_full_during_load_is_one_line_and_a_rerun_loads_everything_once(pipe_stack: Settings, small_disk: Path):
     extract(pipe_stack, DATE)
-    settings = pipe_stack.model_copy(update={"warehouse": DuckDBWarehouse(path=small_disk / "shopstream_pipe.duckdb")})
+    settings = pipe_stack.model_copy(update={"warehouse": DuckDBWarehouse(path=small_disk / "shopstream.duckdb")})
     with open_warehouse(settings) as con:
         ensure_raw(con)  # the empty warehouse fits; its first rows will not
     filler = fill(small_disk, leave=SPACE_LEFT)

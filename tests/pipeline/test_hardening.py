@@ -187,7 +187,7 @@ def test_copy_into_quotes_the_stage_location_and_refuses_odd_paths() -> None:
 def test_a_damaged_warehouse_file_is_one_message_for_the_dashboard(tmp_path: Path) -> None:
     from dashboard import data
 
-    damaged = tmp_path / "shopstream_dev.duckdb"
+    damaged = tmp_path / "shopstream.duckdb"
     damaged.write_bytes(b"\x00" * 4096 + b"not a database" * 100)
     with pytest.raises(ShopstreamError, match="cannot be read") as error:
         data._read_duckdb(str(damaged), "SELECT 1", ())

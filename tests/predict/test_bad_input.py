@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.naming import DUCKDB_FILE
 
 AS_OF = date(2025, 12, 31)
 START = date(2024, 1, 8)
@@ -24,7 +25,7 @@ def make_stack(home: Path, stack: str, orders: list[tuple]) -> Path:
     """A local stack whose CORE holds `orders` (customer, day, completed) and a mart from an earlier run."""
     folder = home / stack
     folder.mkdir()
-    path = folder / f"shopstream_{stack}.duckdb"
+    path = folder / DUCKDB_FILE
     customers = sorted({o[0] for o in orders})
     con = duckdb.connect(str(path))
     try:
@@ -100,7 +101,7 @@ def test_one_class_only_is_refused_and_the_mart_kept(shopstream_home: Path) -> N
 def test_a_warehouse_without_core_says_what_to_run(shopstream_home: Path) -> None:
     folder = shopstream_home / "nocore"
     folder.mkdir()
-    duckdb.connect(str(folder / "shopstream_nocore.duckdb")).close()
+    duckdb.connect(str(folder / DUCKDB_FILE)).close()
     assert_refused(invoke("nocore"), "shopstream transform --stack nocore")
 
 
