@@ -129,7 +129,11 @@ def compile_tests(catalog: list[Column]) -> list[CompiledTest]:
     if _PARSE_STATE is None:  # kept for the process: a second compilation reuses dbt's parse of the project
         _PARSE_STATE = tempfile.TemporaryDirectory(prefix="shopstream-data-tests-dbt-")
     dbt_folder = Path(_PARSE_STATE.name)
-    scratch = Path(tempfile.mkdtemp(prefix="shopstream-data-tests-"))
+    # The sandbox has the same path at every compilation of the process: its path is part of dbt's profile, and a
+    # profile that changed would cost a full parse of the project instead of a partial one.
+    scratch = dbt_folder / "sandbox"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
     try:
         sandbox = scratch / f"{SANDBOX_CATALOG}.duckdb"
         _mirror(catalog, sandbox)

@@ -88,7 +88,7 @@ def parse_inputs(settings: Settings) -> dict[str, str]:
 
 
 _PREPARED: dict[tuple[str, str, str], PreparedProject] = {}  # (parse inputs, vars, project files) → its parse
-_PREPARED_KEPT = 4  # the targets and vars a process builds with: local, Snowflake, an as-of date
+_PREPARED_KEPT = 8  # a few MiB each: local and Snowflake stacks, as-of dates, a project being edited
 _PREPARED_LOCK = threading.Lock()
 
 

@@ -399,24 +399,22 @@ def test_unit_tests_rerun_only_when_the_project_changed(built, tmp_path):
 
 
 def test_stacks_alike_are_built_from_one_parse_each_with_its_own_salt(built, tmp_path, monkeypatch):
-    """A process parses the project once for every build dbt would parse alike: two stacks in other folders, with
-    other privacy salts, are built from one parse (dbt logs it once, in the stack that started it), and each
-    stack's models are compiled with its own salt. Other vars get a parse of their own."""
+    """A process parses the project once for every build dbt would parse alike: two new stacks in other folders, with
+    other privacy salts, are built from the parse the module's build made (dbt parses in neither), and each stack's
+    models are compiled with its own salt."""
     settings, _, _, _ = built
     monkeypatch.delenv(ENV_SALT, raising=False)  # each stack makes its own random salt
     first, moved = local_stack(tmp_path / "first"), local_stack(tmp_path / "moved")
     for stack in (first, moved):
         stack.home.mkdir(parents=True)
         shutil.copyfile(settings.warehouse.path, stack.warehouse.path)
-    prepared = prepared_project(first)
-    assert prepared_project(moved) is prepared
-    assert prepared_project(first, {"as_of_date": "2025-03-01"}) is not prepared
+    assert prepared_project(settings) is prepared_project(first) is prepared_project(moved)
 
     reports = [build(stack, force=True) for stack in (first, moved)]
 
     assert all(report.ok for report in reports) and reports[0].models_built == reports[1].models_built > 0
     logs = [(stack.home / "dbt" / "logs" / "dbt.log").read_text() for stack in (first, moved)]
-    assert [log.count("Starting full parse") for log in logs] == [1, 0]  # neither stack had a parse saved
+    assert [log.count("Starting full parse") for log in logs] == [0, 0]  # neither has a parse of its own saved
     assert [log.count("Completed successfully") for log in logs] == [1, 1]
     person_keys = "SELECT customer_key, person_key FROM CORE.dim_customers ORDER BY customer_key"
     first_keys, moved_keys = dict(query(first, person_keys)), dict(query(moved, person_keys))

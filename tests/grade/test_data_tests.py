@@ -119,6 +119,9 @@ def test_tests_are_compiled_once_per_catalog_shape(
     mutate(without_mart, "DROP TABLE MARTS.mart_crm_conversion")
     results = data_tests.run_data_tests(without_mart.warehouse.path, cache)
     assert [args[0] for args in dbt_invocations[compilations:]] == ["compile"]  # a new shape: compiled once more
+    assert data_tests._PARSE_STATE is not None
+    last_compile = (Path(data_tests._PARSE_STATE.name) / "logs" / "dbt.log").read_text().rsplit("Running with", 1)[1]
+    assert "Unable to do partial parsing" not in last_compile  # dbt's parse of the first shape was reused
     errored = {n.name for n in results if n.status == "error"}
     assert errored and all("mart_crm_conversion" in name for name in errored), errored
     assert all("mart_crm_conversion" in n.message for n in results if n.status == "error")
