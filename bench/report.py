@@ -259,7 +259,7 @@ def _definitions() -> list[str]:
         "  rewrites identical files, the load skips them (same checksum), and dbt does not run: RAW, the project and",
         "  the vars are those of the last successful build (`--force` would rebuild).",
         f"- **{STEP_TRANSFORM_COMMAND}**: the same build as a user types it, timed from the outside: interpreter",
-        "  start-up, imports, dbt's (partial) parse and the build itself.",
+        "  start-up, imports, loading dbt's parse (the stack's own partial parse) and the build itself.",
         "- **test suite**: `pytest` with the repository's settings (ruff and the install excluded), once.",
         "- **course**: the guide's scripts rebuilt in `bench/baseline.py` (Faker and `random` per row, psycopg2-style",
         "  `execute_batch` with page_size 100; `pandas.read_sql` per table into a CSV string, events into JSON),",

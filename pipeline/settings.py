@@ -54,6 +54,7 @@ ENV_DEMO_SCALE = "SHOPSTREAM_DEMO_SCALE"  # scale of the demo data Airflow gener
 ENV_PRIVACY_SALT = "SHOPSTREAM_PRIVACY_SALT"  # the pseudonymisation salt (else a file under the stack's home)
 ENV_OPERATOR = "SHOPSTREAM_OPERATOR"  # who runs an erasure, for its audit record (default: the OS user)
 ENV_SHOW_PII = "SHOPSTREAM_DASHBOARD_SHOW_PII"  # 1: the dashboard shows personal data unmasked
+ENV_CACHE_HOME = "XDG_CACHE_HOME"  # the user's cache folder (default: ~/.cache): dbt's parse of the project
 # Snowflake credentials: only ever in the environment, never in a file, a log line or an error.
 ENV_SF_USER = "SNOWFLAKE_USER"
 ENV_SF_PASSWORD = "SNOWFLAKE_PASSWORD"
@@ -94,6 +95,7 @@ class Environment:
     outputs_file: Path | None = None
     local: bool = False
     home: Path | None = None
+    cache_root: Path | None = None
     pg_dsn: str | None = field(default=None, repr=False)
     pg_port: str | None = None
     lake_uri: str | None = None
@@ -126,6 +128,7 @@ class Environment:
             outputs_file=path(ENV_OUTPUTS),
             local=get(ENV_LOCAL) == "1",
             home=path(ENV_HOME),
+            cache_root=path(ENV_CACHE_HOME),
             pg_dsn=get(ENV_PG_DSN),
             pg_port=env.get(ENV_PG_PORT),  # kept even when empty: an empty port is an error, not the default
             lake_uri=get(ENV_LAKE_URI),
@@ -161,6 +164,13 @@ class Environment:
         if (REPO_ROOT / "pyproject.toml").exists():
             return REPO_ROOT / ".shopstream"
         return Path.home() / ".shopstream"
+
+    @property
+    def cache_home(self) -> Path:
+        """Where ShopStream keeps what it can always make again, shared by every SHOPSTREAM_HOME of the user:
+        `$XDG_CACHE_HOME/shopstream` (an absolute path, as the XDG spec asks), else `~/.cache/shopstream`."""
+        root = self.cache_root if self.cache_root is not None and self.cache_root.is_absolute() else None
+        return (root or Path.home() / ".cache") / "shopstream"
 
     @property
     def embedded_pg_port(self) -> int:
@@ -310,6 +320,10 @@ def _set_environment(values: Mapping[str, str | None]) -> None:
 
 def shopstream_home() -> Path:
     return Environment.read().shopstream_home
+
+
+def cache_home() -> Path:
+    return Environment.read().cache_home
 
 
 # -- local or cloud ------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from there (never from a conftest.py), and the fixtures are registered here:
     grading    students' local stacks, their answer keys and the cohort's salt
     infra      stack configuration of the Pulumi program tests (plain helpers, no fixtures)
     network    moto's S3 server on a free port (free ports: `pipeline.source.server.free_port`)
+    cache      the session's own user cache folder (dbt's parses, shared by the workers and their subprocesses)
 
 and `scheduling` keeps the users of a costly session fixture on one xdist worker.
 """
@@ -33,4 +34,5 @@ pytest_plugins = [
     "tests.helpers.stream",
     "tests.helpers.grading",
     "tests.helpers.scheduling",
+    "tests.helpers.cache",
 ]

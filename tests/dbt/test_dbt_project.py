@@ -23,7 +23,15 @@ import pytest
 from pipeline.errors import ConfigError, ShopstreamError
 from pipeline.naming import DUCKDB_FILE, StackNames
 from pipeline.privacy.salt import ENV_SALT
-from pipeline.settings import DuckDBWarehouse, LakeSettings, Settings, SnowflakeWarehouse, SourceSettings
+from pipeline.settings import (
+    ENV_CACHE_HOME,
+    ENV_HOME,
+    DuckDBWarehouse,
+    LakeSettings,
+    Settings,
+    SnowflakeWarehouse,
+    SourceSettings,
+)
 from pipeline.transform import (
     DBT_PROJECT_DIR,
     TransformError,
@@ -33,6 +41,7 @@ from pipeline.transform import (
     dbt_env,
     docs,
     fingerprint,
+    parse_cache,
     parse_inputs,
     prepared_project,
     unit_tests,
@@ -420,6 +429,58 @@ def test_stacks_alike_are_built_from_one_parse_each_with_its_own_salt(built, tmp
     first_keys, moved_keys = dict(query(first, person_keys)), dict(query(moved, person_keys))
     assert first_keys.keys() == moved_keys.keys() and first_keys
     assert all(first_keys[customer] != moved_keys[customer] for customer in first_keys)
+
+
+def test_a_new_process_builds_a_new_stack_from_the_parse_saved_on_disk(built, tmp_path, monkeypatch):
+    """A process that parses the project saves the parse in the user's cache (an unreadable entry is parsed again
+    and replaced); a new process building a new stack, which has no parse of its own, loads it: dbt does not parse,
+    so it writes no partial-parse file for that stack."""
+    settings, _, _, _ = built
+    monkeypatch.setenv(ENV_CACHE_HOME, str(tmp_path / "cache"))
+    monkeypatch.setattr("pipeline.transform._PREPARED", {})  # this process's own parses forgotten
+    name = parse_cache.key(parse_inputs(settings), {}, DBT_PROJECT_DIR)
+    entry = tmp_path / "cache" / "shopstream" / parse_cache.CACHE_FOLDER / f"{name}.msgpack"
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(b"torn by a crash")
+    first = local_stack(tmp_path / "first")
+    first.home.mkdir(parents=True)
+
+    parsed = prepared_project(first).manifest_for(first, {})
+
+    assert parsed is not None and (first.home / "dbt" / "target" / "partial_parse.msgpack").exists()
+    assert entry.stat().st_mode & 0o777 == 0o600
+    loaded = parse_cache.load(name)
+    assert loaded is not None and loaded.nodes.keys() == parsed.nodes.keys()
+
+    def shape(manifest) -> dict:
+        return {uid: (n.raw_code, n.depends_on.nodes, n.config.to_dict()) for uid, n in manifest.nodes.items()}
+
+    assert shape(loaded) == shape(parsed)
+
+    home = tmp_path / "home"
+    (home / "dbtproj").mkdir(parents=True)
+    shutil.copyfile(settings.warehouse.path, home / "dbtproj" / DUCKDB_FILE)
+    shopstream = str(Path(sys.executable).with_name("shopstream"))
+    command = [shopstream, "transform", "--stack", "dbtproj", "--select", "stg_users", "--local"]
+    result = subprocess.run(command, env={**os.environ, ENV_HOME: str(home)}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not (home / "dbtproj" / "dbt" / "target" / "partial_parse.msgpack").exists()
+    assert "Completed successfully" in (home / "dbtproj" / "dbt" / "logs" / "dbt.log").read_text()
+
+
+def test_the_saved_parse_is_named_by_everything_the_parse_reads(built, tmp_path):
+    settings, _, _, _ = built
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    inputs = parse_inputs(settings)
+    base = parse_cache.key(inputs, {}, project)
+    assert base == parse_cache.key(dict(reversed(inputs.items())), {}, project)
+    assert base != parse_cache.key(inputs, {}, DBT_PROJECT_DIR)  # another checkout: other paths in the manifest
+    assert base != parse_cache.key(inputs, {"as_of_date": "2025-03-01"}, project)
+    assert base != parse_cache.key({**inputs, "SHOPSTREAM_DBT_TARGET": "snowflake"}, {}, project)
+    macro = next((project / "macros").glob("*.sql"))
+    macro.write_text(macro.read_text() + "\n")
+    assert parse_cache.key(inputs, {}, project) != base
 
 
 def test_a_failing_unit_test_is_never_remembered_as_passed(built, tmp_path, monkeypatch):

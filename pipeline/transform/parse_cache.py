@@ -1,0 +1,102 @@
+"""dbt's parse of the project, kept on disk so that a new process builds a new stack without parsing again.
+
+A process keeps its parses in memory (`pipeline.transform.prepared_project`), but every `shopstream` command is a
+new process, and a new stack has no partial-parse file of its own: dbt would parse the whole project (4 to 6 s)
+although another stack, or the previous command, parsed exactly the same. So a successful parse is also saved here,
+in dbt's own partial-parse format (the manifest as msgpack), under a key of everything the parse depends on: the
+inputs that `parse_inputs` names, the vars, every file of the project, where the project is, and the versions of
+dbt and its adapters. Loading it takes about half a second.
+
+The cache is the user's (`$XDG_CACHE_HOME/shopstream/dbt-parse`, see `pipeline.settings.cache_home`): a parse does
+not depend on the SHOPSTREAM_HOME, and nothing in it is secret (the project's SQL and the stack's target names; the
+privacy salt is read when models compile, never when they are parsed). It only speeds things up: an unreadable,
+stale or missing entry means one more parse, never a wrong build. Deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pipeline.settings import cache_home
+from pipeline.transform.fingerprint import project_digest
+
+CACHE_FOLDER = "dbt-parse"
+_KEPT = 16  # parses kept (targets, as-of dates, branches), the least recently used forgotten first
+_VERSIONED = ("dbt-core", "dbt-common", "dbt-adapters", "dbt-duckdb", "dbt-snowflake", "mashumaro", "msgpack")
+
+
+def key(inputs: dict[str, str], build_vars: dict[str, str], project_dir: Path) -> str:
+    """The name of a parse: equal keys, equal manifests."""
+    context = {
+        "inputs": inputs,
+        "vars": build_vars,
+        "project": str(project_dir.resolve()),  # paths inside the manifest are the checkout's
+        "versions": {name: _version(name) for name in _VERSIONED},
+    }
+    digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode())
+    digest.update(project_digest(project_dir).encode())
+    return digest.hexdigest()
+
+
+def load(name: str) -> Any:
+    """The manifest saved under this key, ready for a build; None when there is none or it cannot be read."""
+    path = _folder() / f"{name}.msgpack"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.parser.manifest import extended_mashumuro_decoder
+
+    try:
+        manifest = Manifest.from_msgpack(data, decoder=extended_mashumuro_decoder)
+        # What dbt does to a partial-parse file it can use as is (ManifestLoader.load, get_full_manifest).
+        manifest.build_parent_and_child_maps()
+        manifest.build_flat_graph()
+    except Exception:  # written by another version, torn, or not ours: parse again
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: kept longest
+    return manifest
+
+
+def save(name: str, partial_parse_file: Path) -> None:
+    """Keep a successful parse for other processes: the partial-parse file dbt wrote for it (or kept, when nothing
+    had changed). Copied atomically: several processes may save the same key at once. A cache that cannot be
+    written is no error: the next process parses."""
+    folder = _folder()
+    temporary: str | None = None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)  # 0600
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(partial_parse_file.read_bytes())
+        os.replace(temporary, folder / f"{name}.msgpack")
+        _forget_the_oldest(folder)
+    except OSError:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _forget_the_oldest(folder: Path) -> None:
+    entries = sorted(folder.glob("*.msgpack"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for path in entries[_KEPT:]:
+        path.unlink(missing_ok=True)
+
+
+def _folder() -> Path:
+    return cache_home() / CACHE_FOLDER
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
