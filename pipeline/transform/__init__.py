@@ -89,7 +89,6 @@ def parse_inputs(settings: Settings) -> dict[str, str]:
     return inputs
 
 
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"  # where dbt keeps its parse, in the target folder
 _PREPARED: dict[tuple[str, str, str], PreparedProject] = {}  # (parse inputs, vars, project files) → its parse
 _PREPARED_KEPT = 8  # a few MiB each: local and Snowflake stacks, as-of dates, a project being edited
 _PREPARED_LOCK = threading.Lock()
@@ -155,8 +154,8 @@ class PreparedProject:
         except Exception:  # a failed head start only means the build parses itself
             return
         if not errors and hasattr(manifest, "nodes"):
+            parse_cache.save(self._cache_key, manifest)  # before any build holds it (see `parse_cache.save`)
             self._manifest = manifest
-            parse_cache.save(self._cache_key, dbt_paths(self._settings)[0] / PARTIAL_PARSE_FILE)
 
 
 def build(

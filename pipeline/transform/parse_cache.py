@@ -8,9 +8,10 @@ inputs that `parse_inputs` names, the vars, every file of the project, where the
 dbt and its adapters. Loading it takes about half a second.
 
 The cache is the user's (`$XDG_CACHE_HOME/shopstream/dbt-parse`, see `pipeline.settings.cache_home`): a parse does
-not depend on the SHOPSTREAM_HOME, and nothing in it is secret (the project's SQL and the stack's target names; the
-privacy salt is read when models compile, never when they are parsed). It only speeds things up: an unreadable,
-stale or missing entry means one more parse, never a wrong build. Deleting the folder is always safe.
+not depend on the SHOPSTREAM_HOME. Nothing secret is kept: the project's SQL and the stack's target names, but not
+the values of the environment variables the parse read (the privacy salt among them; models read it again when
+they compile). It only speeds things up: an unreadable, stale or missing entry means one more parse, never a wrong
+build. Deleting the folder is always safe.
 """
 
 from __future__ import annotations
@@ -67,22 +68,40 @@ def load(name: str) -> Any:
     return manifest
 
 
-def save(name: str, partial_parse_file: Path) -> None:
-    """Keep a successful parse for other processes: the partial-parse file dbt wrote for it (or kept, when nothing
-    had changed). Copied atomically: several processes may save the same key at once. A cache that cannot be
-    written is no error: the next process parses."""
+def save(name: str, manifest: Any) -> None:
+    """Keep a successful parse for other processes, written atomically (several may save the same key at once), before
+    the manifest is used: it is changed for a moment while it is written. A cache that cannot be written is no error:
+    the next process parses."""
     folder = _folder()
     temporary: str | None = None
     try:
+        data = _without_values_read_from_the_environment(manifest)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)  # 0600
         with os.fdopen(fd, "wb") as handle:
-            handle.write(partial_parse_file.read_bytes())
+            handle.write(data)
         os.replace(temporary, folder / f"{name}.msgpack")
         _forget_the_oldest(folder)
-    except OSError:
+    except Exception:  # a manifest dbt cannot serialise, a folder we cannot write: no cache, no harm
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)
+
+
+def _without_values_read_from_the_environment(manifest: Any) -> bytes:
+    """The manifest as dbt saves it for partial parsing, except the values of the environment variables the parse
+    read: dbt keeps them only to notice a change before a partial parse (never done from this cache), and one of them
+    is the stack's privacy salt, a secret that must not outlive its stack in a folder shared by every stack. The
+    flat graph is left out as dbt leaves it out: loading rebuilds it. Both are put back before returning (the caller
+    has not handed the manifest to anyone yet)."""
+    from dbt.parser.manifest import extended_mashumaro_encoder
+
+    env_vars, flat_graph = manifest.env_vars, manifest.flat_graph
+    manifest.env_vars, manifest.flat_graph = dict.fromkeys(env_vars, ""), {}
+    try:
+        data: bytes = manifest.to_msgpack(extended_mashumaro_encoder)
+    finally:
+        manifest.env_vars, manifest.flat_graph = env_vars, flat_graph
+    return data
 
 
 def _forget_the_oldest(folder: Path) -> None:

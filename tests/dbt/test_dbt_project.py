@@ -432,9 +432,9 @@ def test_stacks_alike_are_built_from_one_parse_each_with_its_own_salt(built, tmp
 
 
 def test_a_new_process_builds_a_new_stack_from_the_parse_saved_on_disk(built, tmp_path, monkeypatch):
-    """A process that parses the project saves the parse in the user's cache (an unreadable entry is parsed again
-    and replaced); a new process building a new stack, which has no parse of its own, loads it: dbt does not parse,
-    so it writes no partial-parse file for that stack."""
+    """A process that parses the project saves the parse in the user's cache, without the privacy salt the parse
+    read (an unreadable entry is parsed again and replaced); a new process building a new stack, which has no parse
+    of its own, loads it: dbt does not parse, so it writes no partial-parse file for that stack."""
     settings, _, _, _ = built
     monkeypatch.setenv(ENV_CACHE_HOME, str(tmp_path / "cache"))
     monkeypatch.setattr("pipeline.transform._PREPARED", {})  # this process's own parses forgotten
@@ -449,6 +449,9 @@ def test_a_new_process_builds_a_new_stack_from_the_parse_saved_on_disk(built, tm
 
     assert parsed is not None and (first.home / "dbt" / "target" / "partial_parse.msgpack").exists()
     assert entry.stat().st_mode & 0o777 == 0o600
+    salt = dbt_env(first)[ENV_SALT]
+    assert parsed.env_vars.get(ENV_SALT) == salt  # dbt noted the salt the parse read…
+    assert salt.encode() not in entry.read_bytes()  # …and the cache, shared by every stack, does not keep it
     loaded = parse_cache.load(name)
     assert loaded is not None and loaded.nodes.keys() == parsed.nodes.keys()
 
