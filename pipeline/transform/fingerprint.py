@@ -97,3 +97,11 @@ def forget(settings: Settings) -> None:
 
 def _file(settings: Settings) -> Path:
     return settings.home / "dbt" / FINGERPRINT_FILE
+
+
+def package_version(package: str) -> str:
+    """The installed version of a package, or "absent": what a build's reuse of earlier work depends on."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"

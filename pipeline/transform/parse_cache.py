@@ -21,12 +21,11 @@ import hashlib
 import json
 import os
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pipeline.settings import cache_home
-from pipeline.transform.fingerprint import project_digest
+from pipeline.transform.fingerprint import package_version, project_digest
 
 CACHE_FOLDER = "dbt-parse"
 _KEPT = 16  # parses kept (targets, as-of dates, branches), the least recently used forgotten first
@@ -39,7 +38,7 @@ def key(inputs: dict[str, str], build_vars: dict[str, str], project_dir: Path) -
         "inputs": inputs,
         "vars": build_vars,
         "project": str(project_dir.resolve()),  # paths inside the manifest are the checkout's
-        "versions": {name: _version(name) for name in _VERSIONED},
+        "versions": {name: package_version(name) for name in _VERSIONED},
     }
     digest = hashlib.sha256(json.dumps(context, sort_keys=True).encode())
     digest.update(project_digest(project_dir).encode())
@@ -112,10 +111,3 @@ def _forget_the_oldest(folder: Path) -> None:
 
 def _folder() -> Path:
     return cache_home() / CACHE_FOLDER
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "absent"

@@ -17,11 +17,10 @@ import json
 import os
 import tempfile
 from enum import StrEnum
-from importlib import metadata
 from pathlib import Path
 
 from pipeline.settings import shopstream_home
-from pipeline.transform.fingerprint import project_digest
+from pipeline.transform.fingerprint import package_version, project_digest
 
 VERDICTS_FILE = "unit-tests-passed.json"
 EXCLUDE_UNIT_TESTS = "resource_type:unit_test"
@@ -36,7 +35,7 @@ class UnitTests(StrEnum):
 
 def digest(project_dir: Path, target: str, build_vars: dict) -> str:
     """What a unit test's verdict depends on: the project's files, the vars, dbt, the adapter and the engine."""
-    versions = {name: _version(name) for name in ("dbt-core", *_ENGINE_PACKAGES.get(target, ()))}
+    versions = {name: package_version(name) for name in ("dbt-core", *_ENGINE_PACKAGES.get(target, ()))}
     context = json.dumps({"target": target, "vars": build_vars, "versions": versions}, sort_keys=True)
     return hashlib.sha256(context.encode() + project_digest(project_dir).encode()).hexdigest()
 
@@ -71,10 +70,3 @@ def _verdicts() -> dict[str, object]:
 
 def _file() -> Path:
     return shopstream_home() / VERDICTS_FILE
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "absent"
