@@ -7,19 +7,17 @@ On Snowflake, Snowpipe (declared in `infra/stream.py`) ingests the stream prefix
 
 from __future__ import annotations
 
-import os
-
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.errors import ShopstreamError
+from pipeline.errors import ShopstreamError, brief
 from pipeline.lake import Lake, sha256_hex
 from pipeline.lake_contract import ManifestFile
 from pipeline.load.duckdb import HISTORY_TABLE, _insert_file, ensure_raw, open_warehouse
 from pipeline.settings import DuckDBWarehouse, Settings
 from pipeline.stream.tables import CANCELLATIONS_SCHEMA
-from pipeline.transform import DBT_PROJECT_DIR, dbt_env, dbt_paths
+from pipeline.transform import DBT_PROJECT_DIR, dbt_env, dbt_paths, prepared_project, runner
 
 LIVE_MODELS = "path:models/live"
 # What a refresh leaves out (see LiveRefresher): artifacts, the schema-wide relation cache, the debug log.
@@ -108,46 +106,49 @@ def ensure_stream_raw(con) -> None:
 
 
 class LiveRefresher:
-    """Runs the incremental live models in this process, on a manifest parsed once.
+    """Runs the incremental live models in this process, on the project parsed once.
 
     A refresh runs every few seconds, so every fixed cost of a dbt command counts (measured in docs/stream.md):
-    - the project is parsed once and its manifest reused (dbt's documented programmatic API), no `dbt` process;
+    - the parse is the transform's (`pipeline.transform.prepared_project`): made in the background when the stream
+      starts, shared with every build of this process, and taken from the parse an earlier process saved for the
+      same inputs, so a new stream on a new stack does not parse at all; no `dbt` process, no re-parse per batch;
     - only the live models are selected, and dbt neither writes manifest.json and run_results.json (about a
       second per run: the whole project's manifest, serialised every time) nor lists every warehouse schema to fill
       its relation cache (the three models look up their own relations);
     - the log file gets info, not debug: a debug log writes every statement and macro call of every run.
+    Compiled SQL goes to its own folder (`target/stream`), apart from the nightly build's.
     """
 
     def __init__(self, settings: Settings) -> None:
-        from dbt.cli.main import dbtRunner
-        from dbt.contracts.graph.manifest import Manifest
-
-        os.environ.update(dbt_env(settings))  # the profile reads the stack's target from the environment
+        self._settings = settings
+        self._prepared = prepared_project(settings)  # parsing starts now, while the stream recovers and captures
         target_path, log_path = dbt_paths(settings)
-        self._common = [
+        (target_path / "stream").mkdir(parents=True, exist_ok=True)
+        self._log_path = log_path / "dbt.log"
+        self._args = [
+            "run", "--select", LIVE_MODELS,
             "--project-dir", str(DBT_PROJECT_DIR),
             "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target", dbt_env(settings)["SHOPSTREAM_DBT_TARGET"],
             "--target-path", str(target_path / "stream"),
             "--log-path", str(log_path),
-            "--quiet",
+            *REFRESH_FLAGS,
         ]  # fmt: skip
-        parsed = dbtRunner().invoke(["parse", *self._common])
-        if not parsed.success or not isinstance(parsed.result, Manifest):
-            raise ShopstreamError(f"dbt could not parse the project: {parsed.exception or 'see ' + str(log_path)}")
-        self._runner = dbtRunner(manifest=parsed.result)
 
     def refresh(self) -> float:
         """Run the live models; returns dbt's elapsed seconds."""
+        manifest = self._prepared.manifest_for(self._settings, {})  # None if the parse failed: dbt parses, and says why
         try:
-            result = self._runner.invoke(["run", "--select", LIVE_MODELS, *self._common, *REFRESH_FLAGS])
+            # The runner closes the warehouse after the command: between batches the dashboard may read it.
+            returned, errors = runner.invoke(self._args, dbt_env(self._settings), manifest=manifest)
         finally:
-            self.close()  # between batches the dashboard may read the warehouse (DuckDB: one writer per file)
-        if not result.success:
-            failed = [r.node.name for r in getattr(result.result, "results", []) if r.status != "success"]
-            reason = ", ".join(failed) or str(result.exception or "see the dbt log")
+            self.close()
+        results = getattr(returned, "results", None)
+        failed = [result.node.name for result in results or [] if result.status != "success"]
+        if results is None or failed:
+            reason = ", ".join(failed) or (brief(errors[-1]) if errors else f"see {self._log_path}")
             raise ShopstreamError(f"refreshing the live models failed: {' '.join(reason.split())}")
-        return float(getattr(result.result, "elapsed_time", 0.0) or 0.0)
+        return float(getattr(returned, "elapsed_time", 0.0) or 0.0)
 
     def close(self) -> None:
         """Let go of the warehouse: dbt-duckdb keeps its database open in-process between invocations."""
@@ -155,7 +156,5 @@ class LiveRefresher:
             from dbt.adapters.duckdb.connections import DuckDBConnectionManager
         except ImportError:  # dbt-snowflake only: nothing held locally
             return
-        environment = DuckDBConnectionManager._ENV
-        if environment is not None:
-            environment.close()
+        runner.release_duckdb()
         DuckDBConnectionManager.close_all_connections()

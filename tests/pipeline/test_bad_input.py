@@ -3,7 +3,7 @@
 One prepared local stack (real embedded PostgreSQL, lake directory, DuckDB; loaded once) serves every case. Each
 case asserts: a non-zero exit (the exact code where it is documented), exactly one line on stderr starting with
 `error:`, no traceback, no "unexpected" (an error nobody anticipated), and nothing lost: RAW holds exactly the rows
-it held before, and a bad lake file is kept under quarantine/.
+it held once the good files were loaded, and a bad lake file is kept under quarantine/.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ def prepared(pipe_stack: Settings) -> Settings:
     report = load(pipe_stack, DATE)
     assert report.files_loaded == len(SOURCE_TABLES) and not report.quarantined
     return pipe_stack
+
+
+@pytest.fixture(scope="module")
+def loaded(prepared: Settings) -> dict[str, int]:
+    """RAW's rows per table once the good files are loaded: what every case must leave exactly as it was."""
+    rows = _raw(prepared)
+    assert rows.keys() >= set(SOURCE_TABLES) and all(rows[table] > 0 for table in SOURCE_TABLES)
+    return rows
 
 
 def _raw(settings: Settings) -> dict[str, int]:
@@ -104,20 +112,21 @@ LAKE_CASES = [(kind, table) for kind in BAD_FILES for table in SOURCE_TABLES]
 
 
 @pytest.mark.parametrize(("kind", "table"), LAKE_CASES, ids=[f"{k}-{t}" for k, t in LAKE_CASES])
-def test_bad_lake_file_is_quarantined_with_exit_3(prepared: Settings, kind: str, table: str) -> None:
+def test_bad_lake_file_is_quarantined_with_exit_3(
+    prepared: Settings, loaded: dict[str, int], kind: str, table: str
+) -> None:
     lake = Lake.from_settings(prepared.lake)
     case_date = (date(2030, 1, 1) + timedelta(days=LAKE_CASES.index((kind, table)))).isoformat()
     key = part_key(table, case_date)
     lake.write_bytes(key, BAD_FILES[kind](_good(lake, table)))
     lake.write_json(manifest_key(case_date), {"extract_date": case_date, "files": [{"table": table, "key": key}]})
-    before = _raw(prepared)
 
     result = runner.invoke(app, ["load", "--stack", STACK, "--date", case_date])
 
     assert_clean_failure(result, Case(kind, (), fragment="quarantined", exit_code=QUARANTINED))
     assert f"quarantined quarantine/{key}" not in result.stderr
     assert key in result.output  # the file and its reason are listed on stdout
-    assert _raw(prepared) == before
+    assert _raw(prepared) == loaded
     assert not lake.exists(key) and lake.exists(f"quarantine/{key}")  # moved aside, not lost
 
 
@@ -265,15 +274,16 @@ CLI_CASES = cli_cases(Path("/nonexistent-placeholder"))  # names only; the real 
 
 
 @pytest.mark.parametrize("index", range(len(CLI_CASES)), ids=[case.name for case in CLI_CASES])
-def test_bad_option_or_environment_is_one_clean_line(prepared: Settings, tmp_path: Path, index: int) -> None:
+def test_bad_option_or_environment_is_one_clean_line(
+    prepared: Settings, loaded: dict[str, int], tmp_path: Path, index: int
+) -> None:
     case = cli_cases(tmp_path)[index]
     for name, text in FILES.items():
         (tmp_path / name).write_text(text)
-    before = _raw(prepared)
     result = runner.invoke(app, list(case.args), env={"SHOPSTREAM_DEBUG": None, **case.env})
     line = assert_clean_failure(result, case)
     assert "pw@" not in line  # a DSN's password never shows
-    assert _raw(prepared) == before
+    assert _raw(prepared) == loaded
 
 
 def test_the_suite_covers_at_least_95_cases() -> None:

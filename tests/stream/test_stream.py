@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pipeline.stream.capture import capture_batch
 from pipeline.stream.load import LiveRefresher
 from pipeline.stream.simulate import simulate_minute
 from pipeline.stream.tables import STREAM_PREFIX
+from pipeline.transform import prepared_project
 from tests.helpers.stream import connect, lake_root, prepared
 
 FAST = {"speed": 900.0, "batch_seconds": 1.0}  # 15 simulated minutes per real second
@@ -121,7 +123,12 @@ def test_a_cancellation_loaded_after_its_orders_refresh_still_reaches_the_live_m
 
 
 def test_kill_9_mid_stream_then_restart_gives_exact_counts(stream_stack):
+    """…and the stream process, new on a new stack, refreshes from the parse saved in the user's cache: dbt
+    parses nowhere, so it writes no partial-parse file for the stack."""
     settings = stream_stack()
+    prepared_project(settings).manifest_for(settings, {})  # the project's parse in the cache, if no test put it there
+    partial_parses = settings.home / "dbt" / "target"
+    shutil.rmtree(partial_parses, ignore_errors=True)  # where that parse, had it been this process's, was noted
     env = {
         **os.environ,
         "SHOPSTREAM_PG_DSN": settings.source.dsn.get_secret_value(),
@@ -139,6 +146,7 @@ def test_kill_9_mid_stream_then_restart_gives_exact_counts(stream_stack):
     finally:
         if process.poll() is None:
             process.kill()
+    assert list(partial_parses.rglob("partial_parse.msgpack")) == []
     resumed = run_stream(settings, duration=1.0, **FAST)
     pg, raw, mart, hourly = _counts(settings)
     assert pg == raw == mart == hourly
