@@ -93,7 +93,6 @@ def measure_history(
                 conn.execute("UPDATE sim_clock SET sim_time = %s", (minute,))
             last = probe()
         finally:
-            refresher.close()
             stop_clock(conn)
     return {
         "days": days,

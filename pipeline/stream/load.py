@@ -138,23 +138,11 @@ class LiveRefresher:
     def refresh(self) -> float:
         """Run the live models; returns dbt's elapsed seconds."""
         manifest = self._prepared.manifest_for(self._settings, {})  # None if the parse failed: dbt parses, and says why
-        try:
-            # The runner closes the warehouse after the command: between batches the dashboard may read it.
-            returned, errors = runner.invoke(self._args, dbt_env(self._settings), manifest=manifest)
-        finally:
-            self.close()
+        # The runner lets go of the warehouse after the command: between batches the dashboard may read it.
+        returned, errors = runner.invoke(self._args, dbt_env(self._settings), manifest=manifest)
         results = getattr(returned, "results", None)
         failed = [result.node.name for result in results or [] if result.status != "success"]
         if results is None or failed:
             reason = ", ".join(failed) or (brief(errors[-1]) if errors else f"see {self._log_path}")
             raise ShopstreamError(f"refreshing the live models failed: {' '.join(reason.split())}")
         return float(getattr(returned, "elapsed_time", 0.0) or 0.0)
-
-    def close(self) -> None:
-        """Let go of the warehouse: dbt-duckdb keeps its database open in-process between invocations."""
-        try:
-            from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-        except ImportError:  # dbt-snowflake only: nothing held locally
-            return
-        runner.release_duckdb()
-        DuckDBConnectionManager.close_all_connections()

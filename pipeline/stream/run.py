@@ -136,8 +136,6 @@ def run_stream(
             shipper.ship()  # the final flush: everything the simulator wrote
         finally:
             simulator.stop()
-            if shipper.refresher is not None:
-                shipper.refresher.close()
             with suppress(psycopg.Error):  # a source that went away keeps its clock running=true: harmless
                 stop_clock(conn)
         report.sim_end = simulator.next_minute.isoformat()
