@@ -20,8 +20,9 @@ from pipeline.stream.tables import CANCELLATIONS_SCHEMA
 from pipeline.transform import DBT_PROJECT_DIR, dbt_env, dbt_paths, prepared_project, runner
 
 LIVE_MODELS = "path:models/live"
-# What a refresh leaves out (see LiveRefresher): artifacts, the schema-wide relation cache, the debug log.
-REFRESH_FLAGS = ("--no-write-json", "--no-populate-cache", "--log-level-file", "info")
+# What a refresh leaves out (see LiveRefresher): artifacts and the schema-wide relation cache. (The debug log is
+# left out of every dbt command by the runner.)
+REFRESH_FLAGS = ("--no-write-json", "--no-populate-cache")
 
 
 def pending_batches(conn: psycopg.Connection) -> list[tuple[int, str]]:
