@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[ScaleResult] = []
     try:
         if args.warm_up:
-            warm_up(workdir, log)
+            warm_up(workdir, args.seed, log)
         for scale in run_scales:
             log(f"SF {scale:g}")
             with_baseline = scale in baseline_scales

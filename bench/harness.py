@@ -74,7 +74,7 @@ WARM_RUN = (
     "the virtualenv is installed and a tiny unmeasured `shopstream run` has already imported every package once "
     "(bytecode cached, page cache warm; in the same SHOPSTREAM_HOME, so dbt's unit tests passed on this project "
     "then, and later builds leave them out until the project changes; with the same user cache, so dbt's parse of "
-    "the project is there, as after a user's first build), and the stack's "
+    "the project and the seed's name pools are there, as after a user's first build), and the stack's "
     "PostgreSQL is initialised and running with an empty schema (`shopstream up` done); the timed `shopstream run` "
     "then generates the data, extracts, loads and runs `dbt build` (its first on the stack: no partial-parse file "
     "of its own, the parse comes from the cache), and includes the CLI's own start-up"
@@ -113,13 +113,15 @@ def bench_scale(
     return result
 
 
-def warm_up(workdir: Path, log: Log = print) -> None:
-    """An unmeasured tiny `shopstream run`, so the first measured step does not pay for compiling and caching."""
+def warm_up(workdir: Path, seed: int, log: Log = print) -> None:
+    """An unmeasured tiny `shopstream run` with the measured runs' seed, so the first measured step does not pay for
+    compiling and caching."""
     log(f"warm-up: shopstream run at SF {WARM_UP_SCALE:g} (not measured)")
     env = stack_env(workdir / HOME_FOLDER, free_port())
     with running_stack(WARM_UP_STACK, env, workdir / "logs" / "warm-up.log"):
         command = [*shopstream_command(), "run", "--stack", WARM_UP_STACK, "--scale", f"{WARM_UP_SCALE:g}"]
-        run_process("warm-up run", [*command, "--date", EXTRACT_DATE], env, workdir / "logs" / "warm-up.log")
+        command += ["--seed", str(seed), "--date", EXTRACT_DATE]
+        run_process("warm-up run", command, env, workdir / "logs" / "warm-up.log")
 
 
 def _stage_stack(result: ScaleResult, home: Path, seed: int, baseline: bool, workdir: Path, log: Log) -> None:

@@ -54,7 +54,7 @@ ENV_DEMO_SCALE = "SHOPSTREAM_DEMO_SCALE"  # scale of the demo data Airflow gener
 ENV_PRIVACY_SALT = "SHOPSTREAM_PRIVACY_SALT"  # the pseudonymisation salt (else a file under the stack's home)
 ENV_OPERATOR = "SHOPSTREAM_OPERATOR"  # who runs an erasure, for its audit record (default: the OS user)
 ENV_SHOW_PII = "SHOPSTREAM_DASHBOARD_SHOW_PII"  # 1: the dashboard shows personal data unmasked
-ENV_CACHE_HOME = "XDG_CACHE_HOME"  # the user's cache folder (default: ~/.cache): dbt's parse of the project
+ENV_CACHE_HOME = "XDG_CACHE_HOME"  # the user's cache folder (default: ~/.cache): dbt's parse, demo name pools
 # Snowflake credentials: only ever in the environment, never in a file, a log line or an error.
 ENV_SF_USER = "SNOWFLAKE_USER"
 ENV_SF_PASSWORD = "SNOWFLAKE_PASSWORD"

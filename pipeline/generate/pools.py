@@ -2,17 +2,27 @@
 
 Faker (seeded) fills only these pools: a few dozen names per country and some product words and sentences. Every
 row then picks from them with numpy, which is what keeps generation fast at any scale.
+
+Importing Faker and making its locales take most of a second, longer than generating SF 1 itself, so the pools of a
+seed are kept in the user's cache (`demo-pools`), named by the seed, Faker's version and this module's code: a later
+process (the next `shopstream run`, another student's key with the same seed) reads them back without Faker.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+from pipeline.user_cache import CacheFolder
 
 # (ISO code, share of customers, Faker locale for names): a European shop with an American following.
 COUNTRIES = (
@@ -71,6 +81,16 @@ NAMES_PER_LOCALE = 60
 BRANDS = 40
 DESCRIPTIONS = 50
 
+# What Faker makes for a seed, and how many of each: the rest of the pools derive from these lists.
+_FAKER_LISTS = {
+    "first_names": NAMES_PER_LOCALE * len(COUNTRIES),
+    "last_names": NAMES_PER_LOCALE * len(COUNTRIES),
+    "brands": BRANDS,
+    "descriptions": DESCRIPTIONS,
+}
+# A class of a few hundred students has as many seeds; each entry is some 20 KiB.
+_CACHE = CacheFolder("demo-pools", ".json", kept=512)
+
 
 def labels(choices: tuple[tuple, ...]) -> list[str]:
     return [choice[0] for choice in choices]
@@ -102,7 +122,27 @@ class Pools:
 
 @functools.lru_cache(maxsize=4)
 def build_pools(seed: int) -> Pools:
-    """Faker-made pools for `seed` (Faker is imported here: loading its locales is the slow part)."""
+    """The pools for `seed`: from the user's cache when an earlier process made them, else made by Faker (and
+    cached)."""
+    key = _cache_key(seed)
+    lists = _cached_lists(key)
+    if lists is None:
+        lists = _faker_lists(seed)
+        _CACHE.write(key, json.dumps(lists, ensure_ascii=False).encode())
+    first_names, last_names = lists["first_names"], lists["last_names"]
+    return Pools(
+        first_names=pa.array(first_names),
+        last_names=pa.array(last_names),
+        first_ascii=pa.array([_ascii(name) for name in first_names]),
+        last_ascii=pa.array([_ascii(name) for name in last_names]),
+        brands=pa.array(lists["brands"]),
+        descriptions=pa.array(lists["descriptions"]),
+    )
+
+
+def _faker_lists(seed: int) -> dict[str, list[str]]:
+    """Faker-made names, brands and sentences for `seed` (Faker is imported here: loading its locales is the slow
+    part)."""
     from faker import Faker
 
     # Only the providers the pools use: loading every provider is most of Faker's start-up time.
@@ -121,14 +161,28 @@ def build_pools(seed: int) -> Pools:
     english.seed_instance(seed)
     brands = [english.unique.last_name() for _ in range(BRANDS)]
     descriptions = [english.sentence(nb_words=12) for _ in range(DESCRIPTIONS)]
-    return Pools(
-        first_names=pa.array(first_names),
-        last_names=pa.array(last_names),
-        first_ascii=pa.array([_ascii(name) for name in first_names]),
-        last_ascii=pa.array([_ascii(name) for name in last_names]),
-        brands=pa.array(brands),
-        descriptions=pa.array(descriptions),
+    return {"first_names": first_names, "last_names": last_names, "brands": brands, "descriptions": descriptions}
+
+
+def _cache_key(seed: int) -> str:
+    """The seed, Faker's version (its name lists change between releases) and the code that draws from them."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(f"\0{metadata.version('faker')}\0{seed}".encode())
+    return digest.hexdigest()
+
+
+def _cached_lists(key: str) -> dict[str, list[str]] | None:
+    """The cached lists, or None when there are none or they are not what `_faker_lists` makes (a torn file)."""
+    data = _CACHE.read(key)
+    try:
+        lists = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    valid = isinstance(lists, dict) and all(
+        isinstance(lists.get(name), list) and len(lists[name]) == size and all(isinstance(v, str) for v in lists[name])
+        for name, size in _FAKER_LISTS.items()
     )
+    return lists if valid else None
 
 
 def _ascii(name: str) -> str:

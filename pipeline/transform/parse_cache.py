@@ -16,19 +16,17 @@ build. Deleting the folder is always safe.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipeline.settings import cache_home
 from pipeline.transform.fingerprint import package_version, project_digest
+from pipeline.user_cache import CacheFolder
 
 CACHE_FOLDER = "dbt-parse"
-_KEPT = 16  # parses kept (targets, as-of dates, branches), the least recently used forgotten first
+# 16 parses kept (targets, as-of dates, branches), the least recently used forgotten first.
+_PARSES = CacheFolder(CACHE_FOLDER, ".msgpack", kept=16)
 _VERSIONED = ("dbt-core", "dbt-common", "dbt-adapters", "dbt-duckdb", "dbt-snowflake", "mashumaro", "msgpack")
 
 
@@ -47,10 +45,8 @@ def key(inputs: dict[str, str], build_vars: dict[str, str], project_dir: Path) -
 
 def load(name: str) -> Any:
     """The manifest saved under this key, ready for a build; None when there is none or it cannot be read."""
-    path = _folder() / f"{name}.msgpack"
-    try:
-        data = path.read_bytes()
-    except OSError:
+    data = _PARSES.read(name)
+    if data is None:
         return None
     from dbt.contracts.graph.manifest import Manifest
     from dbt.parser.manifest import extended_mashumuro_decoder
@@ -62,8 +58,6 @@ def load(name: str) -> Any:
         manifest.build_flat_graph()
     except Exception:  # written by another version, torn, or not ours: parse again
         return None
-    with contextlib.suppress(OSError):
-        os.utime(path)  # recently used: kept longest
     return manifest
 
 
@@ -71,19 +65,11 @@ def save(name: str, manifest: Any) -> None:
     """Keep a successful parse for other processes, written atomically (several may save the same key at once), before
     the manifest is used: it is changed for a moment while it is written. A cache that cannot be written is no error:
     the next process parses."""
-    folder = _folder()
-    temporary: str | None = None
     try:
         data = _without_values_read_from_the_environment(manifest)
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=folder)  # 0600
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, folder / f"{name}.msgpack")
-        _forget_the_oldest(folder)
-    except Exception:  # a manifest dbt cannot serialise, a folder we cannot write: no cache, no harm
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
+    except Exception:  # a manifest dbt cannot serialise: no cache, no harm
+        return
+    _PARSES.write(name, data)
 
 
 def _without_values_read_from_the_environment(manifest: Any) -> bytes:
@@ -101,13 +87,3 @@ def _without_values_read_from_the_environment(manifest: Any) -> bytes:
     finally:
         manifest.env_vars, manifest.flat_graph = env_vars, flat_graph
     return data
-
-
-def _forget_the_oldest(folder: Path) -> None:
-    entries = sorted(folder.glob("*.msgpack"), key=lambda path: path.stat().st_mtime, reverse=True)
-    for path in entries[_KEPT:]:
-        path.unlink(missing_ok=True)
-
-
-def _folder() -> Path:
-    return cache_home() / CACHE_FOLDER

@@ -4,6 +4,10 @@ xdist's loadscope sends each test module whole to one worker, so a module-scoped
 fixtures, though, are built once per worker: two workers that both run grading tests would each build the
 students' stacks and their answer keys. The folders below hold every user of such a costly session fixture, so
 each goes whole to one worker; every other module is still its own unit.
+
+Units start longest first (LONGEST_FIRST, then xdist's order: most tests first). The suite's wall time is that of
+its busier worker: a long unit started last leaves the other worker idle for as long, while short units at the end
+even the two out.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 import pytest
 from xdist.scheduler import LoadScopeScheduling
+from xdist.workermanage import WorkerController
 
 # Folder → the costly session fixtures (tests/helpers/) its modules share: built once, on the worker that runs the
 # folder. tests/test_scheduling.py checks that no module outside the folder uses them.
@@ -23,8 +28,30 @@ SHARED_SESSION_FIXTURES = {
 }
 
 
+# The units that take longest (a minute down to half a minute of one worker each), longest first. Only the order
+# of the work depends on it: a stale entry costs time, never a test. tests/test_scheduling.py checks each names a
+# unit of the suite.
+LONGEST_FIRST = (
+    "tests/grade/",
+    "tests/airflow/",
+    "tests/dbt/test_dbt_project.py",
+    "tests/dashboard/",
+    "tests/bench/test_harness.py",
+    "tests/pipeline/test_bad_input.py",
+    "tests/privacy/test_forget.py",
+    "tests/predict/",
+    "tests/stream/test_stream.py",
+)
+
+
 class SharedFixtureScheduling(LoadScopeScheduling):
-    """loadscope, with each folder of SHARED_SESSION_FIXTURES as one unit of work."""
+    """loadscope, with each folder of SHARED_SESSION_FIXTURES as one unit of work, the longest units first."""
+
+    def _assign_work_unit(self, node: WorkerController) -> None:
+        for scope in reversed(LONGEST_FIRST):
+            if scope in self.workqueue:
+                self.workqueue.move_to_end(scope, last=False)
+        super()._assign_work_unit(node)
 
     def _split_scope(self, nodeid: str) -> str:
         for folder in SHARED_SESSION_FIXTURES:

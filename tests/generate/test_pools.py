@@ -1,0 +1,82 @@
+"""The Faker-made pools of a seed, kept in the user's cache: a later process generates without Faker, the same rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.generate import pools
+from pipeline.generate.tables import generate_tables
+from pipeline.settings import ENV_CACHE_HOME
+
+SEED = 1234
+# A new process: generates the tables of SEED and says whether it imported Faker, and what it generated.
+GENERATE = f"""
+import json, sys
+from pipeline.generate.tables import generate_tables
+tables = {{name: table.to_pylist() for name, table in generate_tables(0.02, {SEED})}}
+print(json.dumps({{"faker": "faker" in sys.modules, "users": tables["users"], "products": tables["products"]}},
+                 default=str))
+"""
+
+
+def generate_in_a_new_process(cache: Path) -> dict:
+    env = {**os.environ, ENV_CACHE_HOME: str(cache)}
+    finished = subprocess.run([sys.executable, "-c", GENERATE], env=env, capture_output=True, text=True, check=True)
+    return json.loads(finished.stdout)
+
+
+def cache_entries(cache: Path) -> list[Path]:
+    return sorted((cache / "shopstream" / "demo-pools").glob("*.json"))
+
+
+def test_a_later_process_reads_the_pools_of_its_seed_without_faker_and_generates_the_same_rows(tmp_path) -> None:
+    first = generate_in_a_new_process(tmp_path)
+    [entry] = cache_entries(tmp_path)
+    assert first["faker"] and entry.stat().st_mode & 0o777 == 0o600
+    assert entry.parent.stat().st_mode & 0o777 == 0o700
+
+    second = generate_in_a_new_process(tmp_path)
+
+    assert not second["faker"]
+    assert second["users"] == first["users"] and second["products"] == first["products"]
+    names = json.loads(entry.read_text())
+    assert {user["first_name"] for user in second["users"]} <= set(names["first_names"])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"torn by a cra",
+        json.dumps({"first_names": ["Ann"], "last_names": [], "brands": [], "descriptions": []}).encode(),
+        json.dumps(["not", "the", "lists"]).encode(),
+    ],
+    ids=["torn file", "lists of other sizes", "not an object"],
+)
+def test_a_damaged_entry_is_made_again_by_faker_and_replaced(tmp_path, monkeypatch, damage: bytes) -> None:
+    monkeypatch.setenv(ENV_CACHE_HOME, str(tmp_path))
+    pools.build_pools.cache_clear()
+    made = pools.build_pools(SEED)
+    [entry] = cache_entries(tmp_path)
+    good = entry.read_bytes()
+    entry.write_bytes(damage)
+    pools.build_pools.cache_clear()
+
+    again = pools.build_pools(SEED)
+
+    assert again == made and entry.read_bytes() == good
+    pools.build_pools.cache_clear()
+
+
+def test_each_seed_has_pools_of_its_own(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(ENV_CACHE_HOME, str(tmp_path))
+    pools.build_pools.cache_clear()
+    users = {seed: dict(generate_tables(0.02, seed))["users"] for seed in (SEED, SEED + 1)}
+    pools.build_pools.cache_clear()
+    assert len(cache_entries(tmp_path)) == 2
+    assert users[SEED]["first_name"].to_pylist() != users[SEED + 1]["first_name"].to_pylist()
